@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make up` and `make test`. Everything they need is
+# installed from the project's own files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Set up and run touchbase on SQLite with a demo business: http://127.0.0.1:8000
+up: $(STAMP)
+	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} $(BIN)/touchbase up
+
+## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/touchbase makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

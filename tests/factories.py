@@ -1,0 +1,53 @@
+"""Builders for test data. They go through the real services, so every test exercises the
+same validation and side effects the product does."""
+
+from itertools import count
+
+from touchbase.campaigns.models import Campaign, MessageTemplate
+from touchbase.campaigns.services import create_campaign_from_preset
+from touchbase.customers.services import create_customer
+from touchbase.jobs.services import JobResult, create_job
+from touchbase.tenancy.models import Business, User
+from touchbase.tenancy.services import create_business
+
+_numbers = count(1)
+
+
+def preset(key: str) -> Campaign:
+    return Campaign.objects.get(preset_key=key)
+
+
+def system_template(key: str) -> MessageTemplate:
+    return MessageTemplate.objects.get(system_key=key)
+
+
+def make_user(email: str | None = None) -> User:
+    return User.objects.create_user(email or f"user{next(_numbers)}@example.com", "pw-123456!")
+
+
+def make_business(name: str | None = None, **settings) -> Business:
+    settings.setdefault("time_zone", "America/New_York")
+    return create_business(name=name or f"Business {next(_numbers)}", **settings)
+
+
+def make_customer(business: Business, name: str = "Pat Doe", **fields):
+    fields.setdefault("email", f"customer{next(_numbers)}@example.com")
+    return create_customer(business=business, name=name, **fields)
+
+
+def make_campaign(
+    business: Business,
+    preset_key: str = "standard",
+    service_type: str | None = None,
+    **options,
+) -> Campaign:
+    return create_campaign_from_preset(
+        business=business, preset=preset(preset_key), service_type=service_type, **options
+    )
+
+
+def complete_job(business: Business, customer, service_type: str = "hvac", **fields) -> JobResult:
+    return create_job(
+        business=business, customer=customer, service_type=service_type, status="completed",
+        **fields,
+    )

@@ -1,0 +1,1 @@
+"""touchbase: gets home-service businesses more online reviews."""

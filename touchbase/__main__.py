@@ -1,0 +1,3 @@
+from touchbase.cli import main
+
+main()

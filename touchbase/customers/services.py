@@ -1,0 +1,195 @@
+"""Writes on customers: create, update, delete, consent. Errors name the field at fault."""
+
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from touchbase import clock
+from touchbase.customers.models import (
+    ConsentRecord,
+    ConsentSource,
+    Customer,
+    SmsConsent,
+    SmsSuppression,
+)
+from touchbase.tenancy.models import Business
+from touchbase.validation import validate_time_zone
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """E.164 form of `raw` ('' stays ''), or ValidationError naming the `phone` field."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region or settings.TOUCHBASE_DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError({"phone": f"{raw!r} is not a valid phone number"})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(raw: str) -> str:
+    email = (raw or "").strip()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"{email!r} is not a valid email address"}) from None
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise and validate every field given; collect all problems into one error."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, value in fields.items():
+        try:
+            if name == "name":
+                value = (value or "").strip()
+                if not value:
+                    raise ValidationError({"name": "is required"})
+                if len(value) > 200:
+                    raise ValidationError({"name": "is longer than 200 characters"})
+            elif name == "email":
+                value = normalize_email(value)
+            elif name == "phone":
+                value = normalize_phone(value)
+            elif name == "time_zone":
+                value = (value or "").strip()
+                if value:
+                    try:
+                        validate_time_zone(value)
+                    except ValidationError as exc:
+                        raise ValidationError({"time_zone": exc.messages[0]}) from None
+            else:
+                raise ValidationError({name: "is not a customer field that can be set"})
+        except ValidationError as exc:
+            errors.update({key: msgs[0] for key, msgs in exc.message_dict.items()})
+            continue
+        cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def create_customer(
+    *,
+    business: Business,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    time_zone: str = "",
+    sms_consent: bool = False,
+    consent_source: str = ConsentSource.FORM,
+    consent_disclosure: str = "",
+    recorded_by: str = "",
+) -> Customer:
+    fields = _clean_fields({"name": name, "email": email, "phone": phone, "time_zone": time_zone})
+    with transaction.atomic():
+        customer = Customer.objects.create(business=business, **fields)
+        if customer.phone and is_suppressed(business=business, phone=customer.phone):
+            # The number texted STOP before (perhaps as another customer): keep it revoked.
+            customer.sms_consent = SmsConsent.REVOKED
+            customer.sms_consent_changed_at = clock.now()
+            customer.save(update_fields=["sms_consent", "sms_consent_changed_at"])
+        if sms_consent and customer.phone:
+            record_sms_consent(
+                customer=customer,
+                granted=True,
+                source=consent_source,
+                disclosure_text=consent_disclosure,
+                recorded_by=recorded_by,
+            )
+    return customer
+
+
+def update_customer(*, customer: Customer, **changes: Any) -> Customer:
+    fields = _clean_fields(changes)
+    with transaction.atomic():
+        phone_changed = "phone" in fields and fields["phone"] != customer.phone
+        for name, value in fields.items():
+            setattr(customer, name, value)
+        if phone_changed:
+            # Consent and reachability belong to a number, not to the person.
+            customer.sms_consent = SmsConsent.UNKNOWN
+            customer.sms_consent_changed_at = clock.now()
+            customer.phone_unusable = ""
+        customer.save()
+    return customer
+
+
+def is_suppressed(*, business: Business, phone: str) -> bool:
+    return SmsSuppression.objects.filter(business=business, phone=phone).exists()
+
+
+def record_sms_consent(
+    *,
+    customer: Customer,
+    granted: bool,
+    source: str,
+    disclosure_text: str = "",
+    recorded_by: str = "",
+) -> ConsentRecord:
+    """Grant or revoke SMS consent and write the consent record (PRODUCT §8).
+
+    An opt-out also puts the number on the business's suppression list; an opt-in through a
+    keyword (START) takes it off. Other opt-ins never lift a suppression a customer asked
+    for by keyword or through the carrier.
+    """
+    if not customer.phone:
+        raise ValidationError({"phone": "a customer without a phone number cannot consent to SMS"})
+    now = clock.now()
+    with transaction.atomic():
+        suppressed = SmsSuppression.objects.filter(
+            business_id=customer.business_id, phone=customer.phone
+        )
+        if granted and source not in (ConsentSource.KEYWORD,) and suppressed.exists():
+            raise ValidationError(
+                {
+                    "sms_consent": "this number opted out by text message; only the customer "
+                    "can opt back in (by replying START)"
+                }
+            )
+        customer.sms_consent = SmsConsent.GRANTED if granted else SmsConsent.REVOKED
+        customer.sms_consent_changed_at = now
+        customer.save(update_fields=["sms_consent", "sms_consent_changed_at", "updated_at"])
+        if granted:
+            suppressed.delete()
+        else:
+            SmsSuppression.objects.get_or_create(
+                business_id=customer.business_id,
+                phone=customer.phone,
+                defaults={"reason": source, "created_at": now},
+            )
+        return ConsentRecord.objects.create(
+            business_id=customer.business_id,
+            customer=customer,
+            phone=customer.phone,
+            action=ConsentRecord.Action.OPT_IN if granted else ConsentRecord.Action.OPT_OUT,
+            source=source,
+            disclosure_text=disclosure_text,
+            recorded_by=recorded_by,
+            created_at=now,
+        )
+
+
+def delete_customer(*, customer: Customer) -> None:
+    """Stop the customer's sequences (nothing further is sent), then delete the customer.
+    Enrollment and delivery history stay, detached; consent records and suppressions stay."""
+    from touchbase.campaigns.enrollment import stop_enrollments
+    from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, StopReason
+
+    with transaction.atomic():
+        stop_enrollments(
+            customer.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),
+            reason=StopReason.CUSTOMER_DELETED,
+        )
+        customer.delete()

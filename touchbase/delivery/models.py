@@ -1,0 +1,102 @@
+"""Deliveries: the outbox and the send log in one table.
+
+Only the *next* touch of an enrollment has a row, so touch N+1 cannot be sent before touch N
+is resolved: by construction, not by a guard clause. States (README, "Delivery states"):
+
+    pending -> claimed -> sending -> sent | failed        (deferrals go back to pending)
+    claimed + lease expired -> pending   (no provider call was made: safe to retry)
+    sending + lease expired -> uncertain (outcome unknown: never re-sent automatically)
+    pending -> skipped | cancelled;  pending <-> held (campaign paused / resumed)
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from touchbase.campaigns.models import MAX_TOUCHES, Enrollment
+from touchbase.channels import Channel
+from touchbase.tenancy.models import Business
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    HELD = "held", "Held (campaign paused)"
+    CLAIMED = "claimed", "Claimed"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+    UNCERTAIN = "uncertain", "Uncertain"
+
+
+# States in which a delivery has not yet been handed to a worker: stopping an enrollment
+# cancels these at once.
+UNCLAIMED_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
+
+
+class Delivery(models.Model):
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="deliveries")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="deliveries")
+    position = models.PositiveSmallIntegerField()
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    # The anchor: previous touch's scheduled_at + delay; never moved by quiet hours or retries,
+    # so a campaign's length is predictable.
+    scheduled_at = models.DateTimeField()
+    # When the worker may next try: moved by send windows, throttles and retry backoff.
+    send_after = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    defer_reason = models.CharField(max_length=40, blank=True)
+    skip_reason = models.CharField(max_length=40, blank=True)
+    to_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    receipt_status = models.CharField(max_length=20, blank=True)
+    receipt_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The claim query reads only this index; it stays as small as the backlog.
+            models.Index(fields=["send_after"], condition=Q(status="pending"), name="delivery_due"),
+            models.Index(fields=["business", "-scheduled_at"], name="delivery_business_recent"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status__in=["claimed", "sending"]),
+                name="delivery_leased",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "position"], name="one_delivery_per_touch"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="delivery_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1) & Q(position__lte=MAX_TOUCHES),
+                name="delivery_position_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["claimed", "sending"]) | Q(lease_expires_at__isnull=False),
+                name="delivery_leased_has_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} touch {self.position} {self.channel} ({self.status})"

@@ -1,0 +1,144 @@
+"""Writes on businesses and memberships."""
+
+from datetime import time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from touchbase.service_types import parse_service_type, unknown_service_type_message
+from touchbase.tenancy.models import (
+    COOLDOWN_DAYS_MAX,
+    COOLDOWN_DAYS_MIN,
+    LEGAL_WINDOW_END,
+    LEGAL_WINDOW_START,
+    TOUCH1_HOURS_MAX,
+    TOUCH1_HOURS_MIN,
+    Business,
+    Membership,
+    User,
+)
+from touchbase.validation import validate_time_zone
+
+SETTINGS_FIELDS = (
+    "name",
+    "time_zone",
+    "review_url",
+    "google_place_id",
+    "sender_name",
+    "sender_email",
+    "reply_to_email",
+    "contact_phone",
+    "postal_address",
+    "service_types",
+    "service_type_timing",
+    "cooldown_days",
+    "send_window_start",
+    "send_window_end",
+    "email_hourly_limit",
+    "sms_hourly_limit",
+    "stop_on_reply",
+)
+
+
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _clean_settings(business: Business, changes: dict[str, Any]) -> None:
+    """Apply `changes` to `business` (unsaved), raising one error that names every bad field."""
+    errors: dict[str, str] = {}
+    for name, value in changes.items():
+        if name not in SETTINGS_FIELDS:
+            errors[name] = "is not a business setting"
+        elif name == "time_zone":
+            try:
+                validate_time_zone(value)
+            except ValidationError as exc:
+                errors[name] = exc.messages[0]
+        elif name == "service_types":
+            parsed = [parse_service_type(str(item)) for item in value or []]
+            bad = [item for item, ok in zip(value or [], parsed, strict=True) if ok is None]
+            if bad:
+                errors[name] = unknown_service_type_message(str(bad[0]))
+            value = sorted(set(filter(None, parsed)))
+        elif name == "service_type_timing":
+            if not isinstance(value, dict):
+                errors[name] = 'must map service types to hours, e.g. {"hvac": 24}'
+                continue
+            timing = {}
+            for raw_type, hours in value.items():
+                service_type = parse_service_type(str(raw_type))
+                if service_type is None:
+                    errors[name] = unknown_service_type_message(str(raw_type))
+                elif not _whole_number(hours) or not TOUCH1_HOURS_MIN <= hours <= TOUCH1_HOURS_MAX:
+                    errors[name] = (
+                        f"{service_type}: hours before touch 1 must be a whole number from "
+                        f"{TOUCH1_HOURS_MIN} to {TOUCH1_HOURS_MAX} (got {hours!r})"
+                    )
+                else:
+                    timing[service_type] = hours
+            value = timing
+        elif name == "cooldown_days":
+            if not _whole_number(value) or not COOLDOWN_DAYS_MIN <= value <= COOLDOWN_DAYS_MAX:
+                errors[name] = (
+                    f"must be a whole number of days from {COOLDOWN_DAYS_MIN} to "
+                    f"{COOLDOWN_DAYS_MAX} (got {value!r})"
+                )
+        elif name in ("email_hourly_limit", "sms_hourly_limit"):
+            if not _whole_number(value) or value < 1:
+                errors[name] = f"must be a whole number of at least 1 (got {value!r})"
+        elif name in ("send_window_start", "send_window_end") and not isinstance(value, time):
+            errors[name] = f"must be a time of day (got {value!r})"
+        setattr(business, name, value)
+    if not errors:
+        if business.send_window_start < LEGAL_WINDOW_START:
+            errors["send_window_start"] = "cannot be earlier than 08:00 (the legal limit)"
+        if business.send_window_end > LEGAL_WINDOW_END:
+            errors["send_window_end"] = "cannot be later than 21:00 (the legal limit)"
+        if business.send_window_start >= business.send_window_end:
+            errors["send_window_end"] = "must be later than the start of the send window"
+    if not errors:
+        try:
+            business.full_clean(exclude=["slug", "webhook_secret"])
+        except ValidationError as exc:
+            errors.update({field: msgs[0] for field, msgs in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "business"
+    slug, n = base, 2
+    while Business.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def create_business(*, name: str, owner: User | None = None, **settings: Any) -> Business:
+    business = Business(slug=_unique_slug(name or ""))
+    _clean_settings(business, {"name": name, **settings})
+    with transaction.atomic():
+        business.save()
+        if owner is not None:
+            Membership.objects.create(user=owner, business=business, role=Membership.Role.OWNER)
+    return business
+
+
+def update_business_settings(*, business: Business, **changes: Any) -> Business:
+    """Validate and save; on any error nothing changes (the instance is reloaded)."""
+    try:
+        _clean_settings(business, changes)
+    except ValidationError:
+        business.refresh_from_db()
+        raise
+    business.save()
+    return business
+
+
+def add_member(*, business: Business, user: User, role: str = Membership.Role.STAFF) -> Membership:
+    membership, _ = Membership.objects.get_or_create(
+        user=user, business=business, defaults={"role": role}
+    )
+    return membership
