@@ -48,6 +48,9 @@ def make_campaign(
 
 def complete_job(business: Business, customer, service_type: str = "hvac", **fields) -> JobResult:
     return create_job(
-        business=business, customer=customer, service_type=service_type, status="completed",
+        business=business,
+        customer=customer,
+        service_type=service_type,
+        status="completed",
         **fields,
     )

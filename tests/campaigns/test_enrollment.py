@@ -59,7 +59,9 @@ def test_no_matching_campaign_skips_with_reason(business, customer):
     result = complete_job(business, customer, "hvac").enrollment
 
     assert (result.success, result.skipped, result.skip_reason) == (
-        False, True, "no_matching_campaign"
+        False,
+        True,
+        "no_matching_campaign",
     )
     assert not Enrollment.objects.exists()
 
@@ -289,7 +291,9 @@ def test_enrollment_is_created_active_at_touch_1_with_its_first_delivery(busines
 
     enrollment = Enrollment.objects.get(pk=result.enrollment_id)
     assert (enrollment.status, enrollment.current_position, enrollment.campaign) == (
-        "active", 1, campaign
+        "active",
+        1,
+        campaign,
     )
     assert enrollment.deliveries.count() == 1
 
@@ -301,7 +305,8 @@ def test_enrolling_the_same_job_twice_reports_already_enrolled(business, custome
     again = manually_enroll_job(job=first.job)
 
     assert (again.skip_reason, again.enrollment_id) == (
-        "already_enrolled", first.enrollment.enrollment_id
+        "already_enrolled",
+        first.enrollment.enrollment_id,
     )
     assert Enrollment.objects.count() == 1
 

@@ -47,3 +47,15 @@ class EnrollmentAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "stop_reason"]
     raw_id_fields = ["job", "customer", "campaign"]
+
+
+@admin.register(Touch)
+class TouchAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "position", "channel", "delay_hours", "template"]
+    list_filter = ["channel"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.campaign.business_id is not None
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.campaign.business_id is not None
