@@ -250,3 +250,30 @@ def stop_enrollment(
     stopped = stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
     enrollment.refresh_from_db()
     return stopped == 1
+
+
+def remaining_channels(enrollment: Enrollment) -> set[str]:
+    """Channels of the touches still ahead of this enrollment (its current one included)."""
+    if enrollment.campaign_id is None:
+        return set()
+    return set(
+        enrollment.campaign.touches.filter(position__gte=enrollment.current_position).values_list(
+            "channel", flat=True
+        )
+    )
+
+
+def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
+    """After a customer became unreachable on a channel (STOP, unsubscribe, complaint):
+    stop their live enrollment with `reason` when no remaining touch can reach them;
+    otherwise leave it running and the worker skips the blocked touches. Returns how many
+    enrollments were stopped (0 or 1)."""
+    from touchbase.customers.reachability import channel_block
+
+    stopped = 0
+    for enrollment in customer.enrollments.filter(
+        status__in=LIVE_ENROLLMENT_STATUSES
+    ).select_related("campaign"):
+        if all(channel_block(customer, channel) for channel in remaining_channels(enrollment)):
+            stopped += stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
+    return stopped

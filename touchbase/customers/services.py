@@ -193,3 +193,55 @@ def delete_customer(*, customer: Customer) -> None:
             reason=StopReason.CUSTOMER_DELETED,
         )
         customer.delete()
+
+
+def record_email_opt_out(*, customer: Customer, reason: str = "unsubscribe") -> bool:
+    """Unsubscribe or spam complaint: no more email, at once. Stops the live sequence when
+    no remaining touch can reach the customer (`opted_out_email`). False if already out."""
+    from touchbase.campaigns.enrollment import stop_if_unreachable
+    from touchbase.campaigns.models import StopReason
+
+    with transaction.atomic():
+        changed = Customer.objects.filter(pk=customer.pk, email_opted_out_at__isnull=True).update(
+            email_opted_out_at=clock.now()
+        )
+        customer.refresh_from_db()
+        stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_EMAIL)
+    return bool(changed)
+
+
+def record_email_resubscribe(*, customer: Customer) -> None:
+    Customer.objects.filter(pk=customer.pk).update(email_opted_out_at=None)
+    customer.refresh_from_db()
+
+
+def record_email_bounce(*, customer: Customer) -> None:
+    """Hard bounce: the address is undeliverable; email touches are skipped from now on."""
+    Customer.objects.filter(pk=customer.pk, email_bounced_at__isnull=True).update(
+        email_bounced_at=clock.now()
+    )
+    customer.refresh_from_db()
+
+
+def record_sms_opt_out(*, customer: Customer, source: str, disclosure_text: str = "") -> None:
+    """STOP keyword or carrier opt-out (Twilio 21610): consent revoked, number suppressed,
+    consent record written; the live sequence stops (`opted_out_sms`) when no remaining
+    touch can reach the customer."""
+    from touchbase.campaigns.enrollment import stop_if_unreachable
+    from touchbase.campaigns.models import StopReason
+
+    with transaction.atomic():
+        record_sms_consent(
+            customer=customer,
+            granted=False,
+            source=source,
+            disclosure_text=disclosure_text,
+            recorded_by=source,
+        )
+        stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_SMS)
+
+
+def mark_phone_unusable(*, customer: Customer, reason: str) -> None:
+    """The provider says the number can never receive texts (invalid, landline...)."""
+    Customer.objects.filter(pk=customer.pk).update(phone_unusable=reason)
+    customer.refresh_from_db()

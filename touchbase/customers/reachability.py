@@ -1,0 +1,40 @@
+"""Whether a customer can be reached on a channel right now, and if not, why.
+
+One place for the rule, used by the worker before every send (PRODUCT §3) and by the
+inbound events that decide whether a sequence has anything left to send (PRODUCT §4).
+"""
+
+from touchbase.channels import Channel
+from touchbase.customers.models import Customer, SmsConsent, SmsSuppression
+
+
+def email_block(customer: Customer) -> str | None:
+    """None when an email may be sent; else the skip reason."""
+    if not customer.email:
+        return "no_email"
+    if customer.email_opted_out_at:
+        return "email_opted_out"
+    if customer.email_bounced_at:
+        return "email_bounced"
+    return None
+
+
+def sms_block(customer: Customer) -> str | None:
+    """None when a text may be sent; else the skip reason."""
+    if not customer.phone:
+        return "no_phone"
+    if customer.phone_unusable:
+        return f"phone_{customer.phone_unusable}"
+    if customer.sms_consent == SmsConsent.REVOKED:
+        return "sms_opted_out"
+    if customer.sms_consent != SmsConsent.GRANTED:
+        return "no_sms_consent"
+    if SmsSuppression.objects.filter(
+        business_id=customer.business_id, phone=customer.phone
+    ).exists():
+        return "sms_opted_out"
+    return None
+
+
+def channel_block(customer: Customer, channel: str) -> str | None:
+    return email_block(customer) if channel == Channel.EMAIL else sms_block(customer)
