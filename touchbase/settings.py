@@ -158,7 +158,7 @@ TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
     "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 8, minimum=1),
     # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
-    "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=5),
+    "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.
     "window_spread_minutes": envint("TOUCHBASE_SEND_WINDOW_SPREAD_MINUTES", 30, minimum=0),
