@@ -476,7 +476,12 @@ HARD_REJECT_REASONS = {"invalid", "bounced"}
 def _is_hard_bounce(event: Any) -> bool:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
     if event.event_type == "bounced":
-        return raw.get("Type") not in SOFT_BOUNCE_TYPES and raw.get("type") not in SOFT_BOUNCE_TYPES
+        soft = (
+            raw.get("Type") in SOFT_BOUNCE_TYPES  # Postmark
+            or raw.get("type") in SOFT_BOUNCE_TYPES  # SendGrid
+            or raw.get("hard_bounce") is False  # Mailjet
+        )
+        return not soft
     return event.event_type == "rejected" and event.reject_reason in HARD_REJECT_REASONS
 
 
