@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 
 from tests.factories import make_business
 from tests.inbound.conftest import PLACE_ID, send_first_touch
@@ -152,7 +151,7 @@ def test_a_tampered_token_of_a_real_delivery_changes_nothing(client, business):
     sent = send_first_touch(business)
     other = send_first_touch(business)
     token = make_token(sent.delivery.pk, "review")
-    value, signature = token.split(":")
+    _value, signature = token.split(":")
     tampered = f"{format(other.delivery.pk, 'x')}:{signature}"
 
     response = client.get(f"/r/{tampered}", HTTP_USER_AGENT=BROWSER)
