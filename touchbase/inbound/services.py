@@ -425,7 +425,7 @@ def handle_sms_status(
     now = clock.now()
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            Delivery.objects.select_for_update(of=("self",))
             .select_related("business", "enrollment__customer")
             .filter(channel=Channel.SMS, provider_message_id=message_sid)
             .first()
