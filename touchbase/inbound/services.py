@@ -189,9 +189,10 @@ def record_unsubscribe(*, delivery: Delivery) -> bool:
     with transaction.atomic():
         changed = record_email_opt_out(customer=customer, reason="unsubscribe")
         if changed:
+            opted_out_at = customer.email_opted_out_at.isoformat()
             _store_event(
                 source="touchbase",
-                external_id=f"email_unsubscribed:{delivery.pk}:{customer.email_opted_out_at.isoformat()}",
+                external_id=f"email_unsubscribed:{delivery.pk}:{opted_out_at}",
                 kind="email_unsubscribed",
                 business=delivery.business,
                 delivery=delivery,
@@ -322,48 +323,78 @@ def handle_inbound_sms(
             occurred_at=now,
         )
 
-        answer, answer_text = InboundSms.Answer.NONE, ""
         if intent == SmsIntent.OPT_OUT:
-            for each in customers:
-                if each.sms_consent != SmsConsent.REVOKED or not is_suppressed(
-                    business=each.business, phone=phone
-                ):
-                    record_sms_opt_out(
-                        customer=each,
-                        source=ConsentSource.KEYWORD,
-                        disclosure_text=f"Customer texted {body.strip()!r}",
-                    )
-            if not _answered_recently(phone, InboundSms.Answer.OPT_OUT_CONFIRMATION, now):
-                answer = InboundSms.Answer.OPT_OUT_CONFIRMATION
-                answer_text = keywords.OPT_OUT_CONFIRMATION.format(prefix=_sender_prefix(business))
+            answer, answer_text = _opt_out(
+                customers, phone=phone, body=body, now=now, business=business
+            )
         elif intent == SmsIntent.OPT_IN:
-            answer_text = keywords.OPT_IN_CONFIRMATION.format(prefix=_sender_prefix(business))
-            for each in customers:
-                if each.sms_consent == SmsConsent.REVOKED or is_suppressed(
-                    business=each.business, phone=phone
-                ):
-                    record_sms_consent(
-                        customer=each,
-                        granted=True,
-                        source=ConsentSource.KEYWORD,
-                        disclosure_text=answer_text,
-                        recorded_by=f"SMS keyword {body.strip()!r}",
-                    )
-            if _answered_recently(phone, InboundSms.Answer.OPT_IN_CONFIRMATION, now):
-                answer_text = ""
-            else:
-                answer = InboundSms.Answer.OPT_IN_CONFIRMATION
+            answer, answer_text = _opt_in(
+                customers, phone=phone, body=body, now=now, business=business
+            )
         elif intent == SmsIntent.HELP:
             answer, answer_text = InboundSms.Answer.HELP, _help_text(business)
-        elif customer is not None and (business.stop_on_reply or needs_attention):
-            stop_enrollments(
-                customer.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),
-                reason=StopReason.CUSTOMER_REPLIED,
-            )
+        else:
+            answer, answer_text = InboundSms.Answer.NONE, ""
+            if customer is not None and (business.stop_on_reply or needs_attention):
+                stop_enrollments(
+                    customer.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),
+                    reason=StopReason.CUSTOMER_REPLIED,
+                )
         if answer:
             message.answer, message.answer_text = answer, answer_text
             message.save(update_fields=["answer", "answer_text"])
     return SmsResult(message, answer_text)
+
+
+def _opt_out(
+    customers: list[Customer],
+    *,
+    phone: str,
+    body: str,
+    now: datetime,
+    business: Business | None,
+) -> tuple[str, str]:
+    """STOP: revoke and suppress wherever the number is not already out; confirm once."""
+    for each in customers:
+        if each.sms_consent != SmsConsent.REVOKED or not is_suppressed(
+            business=each.business, phone=phone
+        ):
+            record_sms_opt_out(
+                customer=each,
+                source=ConsentSource.KEYWORD,
+                disclosure_text=f"Customer texted {body.strip()!r}",
+            )
+    if _answered_recently(phone, InboundSms.Answer.OPT_OUT_CONFIRMATION, now):
+        return InboundSms.Answer.NONE, ""
+    text = keywords.OPT_OUT_CONFIRMATION.format(prefix=_sender_prefix(business))
+    return InboundSms.Answer.OPT_OUT_CONFIRMATION, text
+
+
+def _opt_in(
+    customers: list[Customer],
+    *,
+    phone: str,
+    body: str,
+    now: datetime,
+    business: Business | None,
+) -> tuple[str, str]:
+    """START/UNSTOP: restore consent only where it was revoked (never grant it afresh to a
+    customer who was never asked); confirm once."""
+    text = keywords.OPT_IN_CONFIRMATION.format(prefix=_sender_prefix(business))
+    for each in customers:
+        if each.sms_consent == SmsConsent.REVOKED or is_suppressed(
+            business=each.business, phone=phone
+        ):
+            record_sms_consent(
+                customer=each,
+                granted=True,
+                source=ConsentSource.KEYWORD,
+                disclosure_text=text,
+                recorded_by=f"SMS keyword {body.strip()!r}",
+            )
+    if _answered_recently(phone, InboundSms.Answer.OPT_IN_CONFIRMATION, now):
+        return InboundSms.Answer.NONE, ""
+    return InboundSms.Answer.OPT_IN_CONFIRMATION, text
 
 
 def _conversation(

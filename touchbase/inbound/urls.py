@@ -5,9 +5,9 @@ from touchbase.inbound import email_hooks, views
 app_name = "inbound"
 
 urlpatterns = [
-    path("r/<str:token>", views.review_link, name="review"),
-    path("f/<str:token>", views.feedback, name="feedback"),
-    path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("r/<path:token>", views.review_link, name="review"),
+    path("f/<path:token>", views.feedback, name="feedback"),
+    path("u/<path:token>", views.unsubscribe, name="unsubscribe"),
     path("hooks/twilio/sms", views.twilio_sms, name="twilio_sms"),
     path("hooks/twilio/status", views.twilio_status, name="twilio_status"),
     path("hooks/jobs/<slug:slug>", views.job_webhook, name="job_webhook"),
