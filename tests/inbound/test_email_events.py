@@ -159,6 +159,19 @@ def test_a_forged_email_webhook_gets_401_and_changes_nothing(client, emailed, au
     assert not Event.objects.exists()
 
 
+def test_a_malformed_body_is_refused_and_changes_nothing(client, emailed):
+    response = client.post(
+        POSTMARK,
+        '{"RecordType": "Bounce", "Email": ',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic_auth(),
+    )
+
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]["body"]
+    assert not Event.objects.exists()
+
+
 def test_a_bounce_for_an_address_we_no_longer_use_does_not_touch_the_new_one(client, emailed):
     customer = emailed.customer
     customer.email = "pat.new@example.com"

@@ -3,10 +3,12 @@
 Anymail checks the HTTP basic auth (ANYMAIL["WEBHOOK_SECRET"]) and normalises each ESP's
 payload into tracking events; `on_tracking_event` hands every event to the inbound service.
 Anymail answers a failed auth check with 400 (SuspiciousOperation); we answer 401 with a
-Basic challenge instead, as for every other forged webhook, and log nothing noisy.
+Basic challenge instead, as for every other forged webhook, and log nothing noisy. A body
+that is not JSON gets 400 rather than a server error.
 """
 
 import functools
+import json
 
 from anymail import urls as anymail_urls
 from anymail.exceptions import AnymailWebhookValidationFailure
@@ -28,6 +30,9 @@ def _unauthorized_on_bad_auth(view):
             )
             response["WWW-Authenticate"] = 'Basic realm="touchbase email webhooks"'
             return response
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Authenticated, but not the JSON the ESP sends: a 400 tells it not to retry.
+            return JsonResponse({"error": {"body": f"is not valid JSON ({exc})"}}, status=400)
 
     return wrapped
 
