@@ -112,9 +112,8 @@ STATIC_ROOT = VAR_DIR / "static"
 TOUCHBASE_DEFAULT_PHONE_REGION = env("TOUCHBASE_DEFAULT_PHONE_REGION", "US")
 
 # Inbound events (tracked links, webhooks). Twilio webhooks are accepted only with a valid
-# X-Twilio-Signature made with this auth token; without one every Twilio webhook is refused.
-TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
-TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+# X-Twilio-Signature made with TOUCHBASE_TWILIO["auth_token"] (below); without a token every
+# Twilio webhook is refused.
 # Email provider webhooks (/hooks/email/<esp>/tracking/) need HTTP basic auth "user:password".
 # Unset: a random secret nobody knows, so every call is refused rather than open to anyone.
 ANYMAIL = {

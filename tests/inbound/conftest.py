@@ -24,7 +24,7 @@ PLACE_ID = "ChIJN1t_tDeuEmsRUsoyG83frY4"
 @pytest.fixture(autouse=True)
 def inbound_settings(settings):
     settings.PUBLIC_BASE_URL = PUBLIC_BASE_URL
-    settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
+    settings.TOUCHBASE_TWILIO = {**settings.TOUCHBASE_TWILIO, "auth_token": TWILIO_TOKEN}
     settings.ANYMAIL = {"WEBHOOK_SECRET": EMAIL_WEBHOOK_SECRET}
     return settings
 

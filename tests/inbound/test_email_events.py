@@ -121,7 +121,7 @@ def test_a_delivery_event_goes_on_the_delivery(client, emailed):
 
 
 def test_the_delivery_is_found_by_the_metadata_the_worker_sets(client, emailed):
-    payload = postmark_delivery("pat@example.com", {"touchbase_delivery": str(emailed.delivery.pk)})
+    payload = postmark_delivery("pat@example.com", {"delivery_id": str(emailed.delivery.pk)})
     payload["MessageID"] = "some-other-id"
 
     post(client, POSTMARK, payload)

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import override_settings
 
 from tests.factories import make_business, make_customer
 from tests.inbound.conftest import PUBLIC_BASE_URL, send_first_touch, sms_sid, twilio_post
@@ -265,8 +264,9 @@ def test_a_signature_over_other_parameters_is_refused(client, texted):
     assert sms_block(texted.customer) is None
 
 
-@override_settings(TWILIO_AUTH_TOKEN="")
-def test_without_an_auth_token_configured_every_twilio_webhook_is_refused(client, texted):
+def test_without_an_auth_token_configured_every_twilio_webhook_is_refused(client, texted, settings):
+    settings.TOUCHBASE_TWILIO = {**settings.TOUCHBASE_TWILIO, "auth_token": ""}
+
     assert text(client, "STOP").status_code == 403
 
 

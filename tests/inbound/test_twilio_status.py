@@ -13,7 +13,9 @@ PHONE = "+13055550142"
 SID = "SM0123456789abcdef0123456789abcdef"
 
 
-def status(client, message_status: str, *, error_code: str = "", sid: str = SID):
+def status(
+    client, message_status: str, *, error_code: str = "", sid: str = SID, delivery_id: str = ""
+):
     params = {
         "MessageSid": sid,
         "SmsSid": sid,
@@ -26,7 +28,9 @@ def status(client, message_status: str, *, error_code: str = "", sid: str = SID)
     }
     if error_code:
         params["ErrorCode"] = error_code
-    return twilio_post(client, "/hooks/twilio/status", params)
+    # The worker asks Twilio to call back on .../status?delivery=<id> (signed with the URL).
+    path = "/hooks/twilio/status" + (f"?delivery={delivery_id}" if delivery_id else "")
+    return twilio_post(client, path, params)
 
 
 @pytest.fixture
@@ -131,4 +135,21 @@ def test_a_callback_for_an_unknown_message_is_stored_and_acknowledged(client, te
     assert response.status_code == 204
     event = Event.objects.get()
     assert (event.external_id, event.delivery) == ("SMunknown:delivered", None)
+    assert delivery_of(texted).receipt_status == ""
+
+
+def test_a_callback_before_the_worker_stored_the_sid_is_matched_by_the_signed_url(client, business):
+    sent = send_first_touch(business, preset_key="aggressive", phone=PHONE, sms_consent=True)
+
+    response = status(client, "failed", error_code="21211", delivery_id=str(sent.delivery.pk))
+
+    assert response.status_code == 204
+    assert delivery_of(sent).receipt_status == "failed"
+    assert sms_block(sent.customer) == "phone_invalid"
+
+
+def test_the_url_hint_never_overrides_a_delivery_that_has_another_sid(client, texted):
+    response = status(client, "delivered", sid="SMother", delivery_id=str(texted.delivery.pk))
+
+    assert response.status_code == 204
     assert delivery_of(texted).receipt_status == ""

@@ -439,12 +439,21 @@ def _advance_receipt(delivery: Delivery, status: str, rank: dict[str, int], now:
 
 
 def handle_sms_status(
-    *, message_sid: str, status: str, error_code: str = "", error_message: str = ""
+    *,
+    message_sid: str,
+    status: str,
+    error_code: str = "",
+    error_message: str = "",
+    delivery_id: str = "",
 ) -> Delivery | None:
     """A Twilio status callback: the delivery receipt goes on the delivery; undelivered or
     failed with a permanent code updates the customer exactly as the worker does
     (`provider_errors`). Stored once per (MessageSid, status). Returns the delivery, or
-    None when no delivery carries this MessageSid."""
+    None when none matches.
+
+    The delivery is the one carrying this MessageSid, else the one the callback URL names
+    (`?delivery=<id>`, part of the signed URL): a callback can arrive before the worker has
+    stored the SID it got back from Twilio."""
     message_sid = (message_sid or "").strip()
     status = (status or "").strip().lower()
     if not message_sid:
@@ -455,12 +464,14 @@ def handle_sms_status(
         )
     now = clock.now()
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("business", "enrollment__customer")
-            .filter(channel=Channel.SMS, provider_message_id=message_sid)
-            .first()
+        deliveries = Delivery.objects.select_for_update(of=("self",)).select_related(
+            "business", "enrollment__customer"
         )
+        delivery = deliveries.filter(channel=Channel.SMS, provider_message_id=message_sid).first()
+        if delivery is None and delivery_id.isdigit():
+            delivery = deliveries.filter(
+                pk=int(delivery_id), channel=Channel.SMS, provider_message_id=""
+            ).first()
         customer = _customer_of(delivery) if delivery else None
         event = _store_event(
             source="twilio",
@@ -528,7 +539,8 @@ def _delivery_for_email(event: Any) -> Delivery | None:
     deliveries = Delivery.objects.select_related("business", "enrollment__customer").filter(
         channel=Channel.EMAIL
     )
-    delivery_id = str((event.metadata or {}).get("touchbase_delivery", ""))
+    # The worker sends metadata {"delivery_id": ...}; the ESP returns it with every event.
+    delivery_id = str((event.metadata or {}).get("delivery_id", ""))
     if delivery_id.isdigit():
         return deliveries.filter(pk=int(delivery_id)).first()
     if event.message_id:

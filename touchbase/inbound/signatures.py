@@ -69,7 +69,7 @@ def twilio_signed_urls(request: HttpRequest) -> list[str]:
 
 
 def has_valid_twilio_signature(request: HttpRequest) -> bool:
-    token = settings.TWILIO_AUTH_TOKEN
+    token = settings.TOUCHBASE_TWILIO["auth_token"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return False

@@ -160,6 +160,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
             status=request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""),
             error_code=request.POST.get("ErrorCode", ""),
             error_message=request.POST.get("ErrorMessage", ""),
+            delivery_id=request.GET.get("delivery", ""),
         )
     except ValidationError as exc:
         return _bad_request(exc)
