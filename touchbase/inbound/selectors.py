@@ -25,9 +25,13 @@ def latest_sms_delivery_to(phone: str) -> Delivery | None:
     """The last text we sent to `phone`: a reply is most likely an answer to it."""
     return (
         Delivery.objects.select_related("business", "enrollment", "enrollment__customer")
-        .filter(channel=Channel.SMS, to_address=phone)
-        .exclude(sent_at__isnull=True)
-        .exclude(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.SKIPPED])
+        # The statuses of the worker's `delivery_recent_sends` index, which this query reads.
+        .filter(
+            to_address=phone,
+            status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN],
+            channel=Channel.SMS,
+            sent_at__isnull=False,
+        )
         .order_by("-sent_at")
         .first()
     )

@@ -451,9 +451,10 @@ def handle_sms_status(
     (`provider_errors`). Stored once per (MessageSid, status). Returns the delivery, or
     None when none matches.
 
-    The delivery is the one carrying this MessageSid, else the one the callback URL names
-    (`?delivery=<id>`, part of the signed URL): a callback can arrive before the worker has
-    stored the SID it got back from Twilio."""
+    The delivery is the one the callback URL names (`?delivery=<id>`, which the worker adds
+    and Twilio signs with the URL) when it carries this MessageSid or none yet (a callback
+    can arrive before the worker has stored the SID Twilio returned); else the one carrying
+    this MessageSid."""
     message_sid = (message_sid or "").strip()
     status = (status or "").strip().lower()
     if not message_sid:
@@ -467,10 +468,16 @@ def handle_sms_status(
         deliveries = Delivery.objects.select_for_update(of=("self",)).select_related(
             "business", "enrollment__customer"
         )
-        delivery = deliveries.filter(channel=Channel.SMS, provider_message_id=message_sid).first()
-        if delivery is None and delivery_id.isdigit():
+        delivery = None
+        if delivery_id.isdigit():  # by primary key: no scan of the delivery table
             delivery = deliveries.filter(
-                pk=int(delivery_id), channel=Channel.SMS, provider_message_id=""
+                pk=int(delivery_id),
+                channel=Channel.SMS,
+                provider_message_id__in=[message_sid, ""],
+            ).first()
+        if delivery is None:
+            delivery = deliveries.filter(
+                channel=Channel.SMS, provider_message_id=message_sid
             ).first()
         customer = _customer_of(delivery) if delivery else None
         event = _store_event(
