@@ -176,3 +176,16 @@ def test_a_forged_unsubscribe_token_changes_nothing(client, business):
 
     assert response.status_code == 404
     assert email_block(sent.customer) is None
+
+
+def test_a_deleted_customers_link_unsubscribes_nothing_and_offers_no_resubscribe(client, business):
+    from touchbase.customers.services import delete_customer
+
+    sent = send_first_touch(business)
+    delete_customer(customer=sent.customer)
+
+    response = client.post(unsubscribe_path(sent.delivery))
+
+    assert response.status_code == 200
+    assert b"Subscribe again" not in response.content
+    assert not Event.objects.exists()

@@ -189,3 +189,13 @@ def test_stopping_on_click_cancels_the_next_pending_touch(client, business):
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.skip_reason) == ("cancelled", "review_clicked")
+
+
+def test_the_404_page_is_the_friendly_one_even_with_debug_on(client, business, settings):
+    settings.DEBUG = True
+
+    response = client.get("/r/forged/and/more")
+
+    assert response.status_code == 404
+    assert b"This link doesn't work" in response.content
+    assert b"URLconf" not in response.content

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from anymail.signals import AnymailTrackingEvent
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
@@ -522,7 +523,7 @@ SOFT_BOUNCE_TYPES = {"SoftBounce", "Transient", "DnsError", "blocked"}
 HARD_REJECT_REASONS = {"invalid", "bounced"}
 
 
-def _is_hard_bounce(event: Any) -> bool:
+def _is_hard_bounce(event: AnymailTrackingEvent) -> bool:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
     if event.event_type == "bounced":
         soft = (
@@ -534,7 +535,7 @@ def _is_hard_bounce(event: Any) -> bool:
     return event.event_type == "rejected" and event.reject_reason in HARD_REJECT_REASONS
 
 
-def _email_event_id(event: Any, esp_name: str) -> str:
+def _email_event_id(event: AnymailTrackingEvent, esp_name: str) -> str:
     if event.event_id:
         return f"{esp_name.lower()}:{event.event_id}"
     # Some events (Postmark deliveries) carry no id: the payload itself is the identity.
@@ -542,7 +543,7 @@ def _email_event_id(event: Any, esp_name: str) -> str:
     return f"{esp_name.lower()}:sha256:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
-def _delivery_for_email(event: Any) -> Delivery | None:
+def _delivery_for_email(event: AnymailTrackingEvent) -> Delivery | None:
     deliveries = Delivery.objects.select_related("business", "enrollment__customer").filter(
         channel=Channel.EMAIL
     )
@@ -555,7 +556,7 @@ def _delivery_for_email(event: Any) -> Delivery | None:
     return None
 
 
-def _email_customers(event: Any, delivery: Delivery | None) -> list[Customer]:
+def _email_customers(event: AnymailTrackingEvent, delivery: Delivery | None) -> list[Customer]:
     """Whom the event is about: the delivery's customer when the address still matches; else
     (no delivery found) every customer with the address, since a bounce or complaint is a
     fact about the address."""
@@ -570,7 +571,7 @@ def _email_customers(event: Any, delivery: Delivery | None) -> list[Customer]:
     return list(Customer.objects.filter(email__iexact=recipient))
 
 
-def handle_email_event(*, event: Any, esp_name: str) -> Event | None:
+def handle_email_event(*, event: AnymailTrackingEvent, esp_name: str) -> Event | None:
     """An ESP tracking event normalised by django-anymail. Delivered/bounced/complained go on
     the delivery's receipt; a hard bounce marks the address undeliverable (email touches are
     skipped); a complaint or an unsubscribe opts the customer out of email (and stops the

@@ -111,6 +111,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "business": delivery.business,
         "email": delivery.to_address or (customer.email if customer else ""),
         "opted_out": customer is None or customer.email_opted_out_at is not None,
+        # A deleted customer gets no more email and has nothing to resubscribe.
+        "can_resubscribe": customer is not None,
         "done": done,
     }
     return _no_store(render(request, "inbound/unsubscribe.html", context))
@@ -123,7 +125,12 @@ def _twiml(text: str = "") -> HttpResponse:
     return HttpResponse(str(response), content_type="application/xml")
 
 
-def _forbidden_signature() -> JsonResponse:
+def _forbidden_signature(request: HttpRequest) -> JsonResponse:
+    logger.warning(
+        "refused %s: missing or invalid X-Twilio-Signature (from %s)",
+        request.path,
+        request.META.get("REMOTE_ADDR", "?"),
+    )
     return JsonResponse({"error": {"X-Twilio-Signature": "missing or invalid"}}, status=403)
 
 
@@ -136,7 +143,7 @@ def _bad_request(exc: ValidationError, status: int = 400) -> JsonResponse:
 @require_POST
 def twilio_sms(request: HttpRequest) -> HttpResponse:
     if not has_valid_twilio_signature(request):
-        return _forbidden_signature()
+        return _forbidden_signature(request)
     try:
         result = services.handle_inbound_sms(
             message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
@@ -153,7 +160,7 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
     if not has_valid_twilio_signature(request):
-        return _forbidden_signature()
+        return _forbidden_signature(request)
     try:
         services.handle_sms_status(
             message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
@@ -192,6 +199,7 @@ def job_webhook(request: HttpRequest, slug: str) -> JsonResponse:
         now=clock.now(),
     )
     if problem:
+        logger.warning("refused job webhook for %s: %s", business.slug, problem)
         return _json_error(401, **problem)
     try:
         data = json.loads(body)
