@@ -233,6 +233,13 @@ def test_malformed_json_is_refused_naming_the_body(client, business):
     assert nothing_written()
 
 
+def test_a_numeric_external_id_is_taken_as_text(client, business):
+    response = send(client, business, job_body(external_id=1001))
+
+    assert response.status_code == 201
+    assert Job.objects.get().external_id == "1001"
+
+
 def test_a_body_that_is_not_an_object_is_refused(client, business):
     response = send(client, business, ["ST-1001"])
 

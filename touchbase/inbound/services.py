@@ -660,6 +660,8 @@ def _parse_job_payload(data: Any) -> dict[str, Any]:
     for unknown in sorted(set(data) - JOB_FIELDS):
         errors[unknown] = f"is not a job field; expected some of: {', '.join(sorted(JOB_FIELDS))}"
     parsed: dict[str, Any] = {}
+    if isinstance(data.get("external_id"), int) and not isinstance(data["external_id"], bool):
+        data = {**data, "external_id": str(data["external_id"])}  # many tools number their jobs
     parsed["external_id"] = _text(data, "external_id", errors)
     if not parsed["external_id"] and "external_id" not in errors:
         errors["external_id"] = "is required (the job's id in your system)"
