@@ -189,3 +189,14 @@ def test_a_deleted_customers_link_unsubscribes_nothing_and_offers_no_resubscribe
     assert response.status_code == 200
     assert b"Subscribe again" not in response.content
     assert not Event.objects.exists()
+
+
+def test_the_owner_sees_feedback_of_their_own_business_only(client, business):
+    from tests.factories import make_business
+    from touchbase.inbound.selectors import recent_feedback
+
+    sent = send_first_touch(business)
+    client.post(feedback_path(sent.delivery), {"message": "Great work"})
+
+    assert [f.message for f in recent_feedback(business)] == ["Great work"]
+    assert not recent_feedback(make_business("Other Co")).exists()

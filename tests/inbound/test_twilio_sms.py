@@ -313,3 +313,15 @@ def test_a_text_from_an_unknown_number_is_stored_and_answered(client, business):
     message = InboundSms.objects.get()
     assert (message.business, message.customer, message.intent) == (None, None, "opt_out")
     assert "You are unsubscribed" in response.content.decode()
+
+
+def test_the_owner_sees_flagged_texts_of_their_own_business_only(client, business, texted):
+    from touchbase.inbound.selectors import recent_replies, texts_needing_attention
+
+    other = make_business("Other Co")
+    text(client, "please stop texting me")
+    text(client, "Thanks!")
+
+    assert [m.body for m in texts_needing_attention(business)] == ["please stop texting me"]
+    assert len(recent_replies(business)) == 2
+    assert not texts_needing_attention(other).exists()
