@@ -65,6 +65,7 @@ class TwilioStandIn:
     default: Behaviour = field(default_factory=Behaviour)
     by_number: dict[str, Behaviour] = field(default_factory=dict)
     requests: list[dict] = field(default_factory=list)
+    in_flight: int = 0  # requests received and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> "TwilioStandIn":
@@ -83,9 +84,12 @@ class TwilioStandIn:
                 request = {"path": self.path, "form": form, "auth": self.headers["Authorization"]}
                 with stand_in.lock:
                     stand_in.requests.append(request)
+                    stand_in.in_flight += 1
                 behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
+                with stand_in.lock:
+                    stand_in.in_flight -= 1
                 if behaviour.status == 201:
                     body = {
                         "sid": f"SM{next(sids):032x}",
