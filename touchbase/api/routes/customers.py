@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from touchbase.api.auth import business_of
 from touchbase.api.errors import not_found
@@ -47,7 +47,7 @@ def create(request: HttpRequest, payload: CustomerIn):
         consent_disclosure=payload.consent_disclosure,
         recorded_by=f"api key {request.auth.prefix}",
     )
-    return 201, customer
+    return Status(201, customer)
 
 
 @router.get("/customers", response={200: CustomerPage, **ERRORS})

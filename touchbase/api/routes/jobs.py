@@ -2,7 +2,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from touchbase.api.auth import business_of
 from touchbase.api.errors import fields_from_django, not_found
@@ -125,9 +125,9 @@ def create_or_upsert(request: HttpRequest, payload: JobIn):
             enroll_in_campaign=payload.enroll_in_campaign,
             **fields,
         )
-        return (201 if upserted.created else 200), reread(business, upserted.result.job)
+        return Status(201 if upserted.created else 200, reread(business, upserted.result.job))
     result = create_job(business=business, enroll_in_campaign=payload.enroll_in_campaign, **fields)
-    return 201, reread(business, result.job)
+    return Status(201, reread(business, result.job))
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS})
