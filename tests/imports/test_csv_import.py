@@ -51,7 +51,7 @@ def test_good_job_rows_are_imported_and_completed_ones_enrolled(business, clock)
     make_campaign(business, service_type="hvac")
     make_campaign(business, "conservative", service_type="plumbing")
 
-    report, errors = run_jobs(business, JOBS)
+    report, _ = run_jobs(business, JOBS)
 
     assert (report.rows, report.created, report.failed, report.enrolled) == (4, 3, 1, 2)
     maria = Job.objects.get(external_id="J1")
@@ -65,7 +65,7 @@ def test_good_job_rows_are_imported_and_completed_ones_enrolled(business, clock)
 
 
 def test_a_bad_row_is_reported_with_row_column_and_reason_for_every_bad_field(business):
-    report, errors = run_jobs(business, JOBS)
+    _, errors = run_jobs(business, JOBS)
 
     bad = {(e["row"], e["column"]) for e in errors}
     assert bad == {
