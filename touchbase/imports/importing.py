@@ -22,11 +22,14 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from touchbase.campaigns.enrollment import enroll_jobs
 from touchbase.customers.matching import match_or_create_customer
 from touchbase.customers.models import ConsentSource
 from touchbase.customers.services import normalize_email, normalize_phone
 from touchbase.imports.reading import FileProblem, Row, build_aliases, read_rows
 from touchbase.jobs.models import Job, JobStatus
+from touchbase.jobs.services import ENROLLMENT_TRIGGERS
+from touchbase.jobs.services import _enroll_after_save as enroll_after_save
 from touchbase.jobs.upsert import upsert_job
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import Business
@@ -245,7 +248,12 @@ def _import_customer_row(business: Business, row: Row, report: ImportReport, by:
 
 
 def _import_job_row(
-    business: Business, row: Row, report: ImportReport, by: str, enroll: bool
+    business: Business,
+    row: Row,
+    report: ImportReport,
+    by: str,
+    enroll: bool,
+    deferred: "_DeferredEnrollment",
 ) -> None:
     """Check every column first so a bad row is reported with all its problems at once; the
     row's savepoint undoes a customer created for a row that then fails."""
@@ -282,22 +290,57 @@ def _import_job_row(
         "notes": values.get("notes", ""),
     }
     existing = Job.objects.filter(business=business, external_id=external_id).first()
+    if existing is not None and existing.pk in deferred:
+        deferred.flush()  # the same job twice in a chunk: enroll the first version first
+        existing.refresh_from_db()
     if existing is not None and _same(existing, fields):
         report.unchanged += 1
         return
     if completed_at is not None:
         fields["completed_at"] = completed_at
     upserted = upsert_job(
-        business=business, external_id=external_id, enroll_in_campaign=enroll, **fields
+        business=business, external_id=external_id, enroll_in_campaign=False, **fields
     )
     report.created += upserted.created
     report.updated += not upserted.created
-    enrollment = upserted.result.enrollment
-    if enrollment is not None:
-        if enrollment.success:
-            report.enrolled += 1
-        else:
-            report.not_enrolled[enrollment.skip_reason or "error"] += 1
+    job = upserted.result.job
+    # The completion trigger of create_job / update_job, with the engine run per chunk.
+    previous = None if existing is None else existing.status
+    if enroll and job.status in ENROLLMENT_TRIGGERS and job.status != previous:
+        deferred.add(job)
+
+
+class _DeferredEnrollment:
+    """Jobs whose completion triggered enrollment, enrolled together at the end of each
+    chunk through the engine's batch entry point (same rules, same per-job outcome)."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        self.jobs: dict[int, Job] = {}
+
+    def __contains__(self, job_pk: int) -> bool:
+        return job_pk in self.jobs
+
+    def add(self, job: Job) -> None:
+        self.jobs[job.pk] = job
+
+    def flush(self) -> None:
+        jobs, self.jobs = list(self.jobs.values()), {}
+        if not jobs:
+            return
+        try:
+            with transaction.atomic():
+                results = enroll_jobs(jobs)
+        except Exception:
+            # Enrollment never blocks an import: fall back to one job at a time, which
+            # records an unexpected failure on the job instead of raising.
+            logger.exception("batch enrollment failed; enrolling one job at a time")
+            results = {job.pk: enroll_after_save(job) for job in jobs}
+        for result in results.values():
+            if result.success:
+                self.report.enrolled += 1
+            elif not (result.skipped and result.skip_reason == "do_not_send"):
+                self.report.not_enrolled[result.skip_reason or "error"] += 1
 
 
 def _same(job: Job, fields: dict) -> bool:
@@ -321,8 +364,10 @@ def _run(
     required: list[tuple[str, ...]],
     aliases: dict[str, str],
     import_row: Callable[[Row, ImportReport], None],
+    end_of_chunk: Callable[[], None] | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
-    report = ImportReport(kind=kind, dry_run=dry_run)
+    report = report or ImportReport(kind=kind, dry_run=dry_run)
     columns, rows, report.encoding = read_rows(source, aliases)
     report.unknown_columns = columns.unknown
     present = set(columns.by_index.values())
@@ -374,6 +419,8 @@ def _run(
                             fail(row, {"": f"unexpected error: {type(exc).__name__}"})
                     if on_row is not None:
                         on_row(row.number)
+                if end_of_chunk is not None:
+                    end_of_chunk()
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -417,6 +464,8 @@ def import_jobs(
     updates its job. The customer is matched by email, then phone, else created. A job that
     is (or becomes) completed enrolls its customer unless `enroll` is false. An empty status
     means completed; a date without a time zone is the business's local time."""
+    report = ImportReport(kind="jobs", dry_run=dry_run)
+    deferred = _DeferredEnrollment(report)
     return _run(
         kind="jobs",
         business=business,
@@ -431,5 +480,9 @@ def import_jobs(
             ("email", "phone"),
         ],
         aliases=build_aliases(JOB_COLUMNS),
-        import_row=lambda row, report: _import_job_row(business, row, report, recorded_by, enroll),
+        import_row=lambda row, report: _import_job_row(
+            business, row, report, recorded_by, enroll, deferred
+        ),
+        end_of_chunk=deferred.flush,
+        report=report,
     )
