@@ -407,19 +407,25 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
             )
             results[job.pk] = EnrollmentResult.enrolled(enrollment, campaign)
         Delivery.objects.bulk_create(deliveries)
-        decided = [job for job in ordered if job.pk in results]
-        for job in decided:
-            _set_outcome(job, results[job.pk])
-        Job.objects.bulk_update(
-            decided,
-            [
-                "enrollment_outcome",
-                "enrollment_reason",
-                "enrollment_detail",
-                "enrollment_checked_at",
-            ],
-            batch_size=500,
-        )
+        # Remember every outcome; jobs with the same outcome share one UPDATE.
+        same_outcome: dict[tuple, list[int]] = {}
+        for job in ordered:
+            if job.pk in results:
+                _set_outcome(job, results[job.pk])
+                key = (
+                    job.enrollment_outcome,
+                    job.enrollment_reason,
+                    job.enrollment_detail,
+                    job.enrollment_checked_at,
+                )
+                same_outcome.setdefault(key, []).append(job.pk)
+        for (outcome, reason, detail, checked_at), pks in same_outcome.items():
+            Job.objects.filter(pk__in=pks).update(
+                enrollment_outcome=outcome,
+                enrollment_reason=reason,
+                enrollment_detail=detail,
+                enrollment_checked_at=checked_at,
+            )
         for job in later:
             results[job.pk] = enroll_job(job)
     return results

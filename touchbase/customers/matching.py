@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import (
@@ -44,14 +45,12 @@ def find_customer(*, business: Business, email: str = "", phone: str = "") -> Cu
     """The business's customer with this email, else with this phone (both normalised, both
     indexed lookups); the oldest one when several match."""
     email, phone = _normalized(email, phone)
-    customers = Customer.objects.filter(business=business).order_by("pk")
-    if email:
-        found = customers.filter(email=email).first()
-        if found is not None:
-            return found
-    if phone:
-        return customers.filter(phone=phone).first()
-    return None
+    if not email and not phone:
+        return None
+    wanted = (Q(email=email) if email else Q()) | (Q(phone=phone) if phone else Q())
+    candidates = list(Customer.objects.filter(wanted, business=business).order_by("pk")[:50])
+    by_email = [customer for customer in candidates if email and customer.email == email]
+    return (by_email or candidates or [None])[0]
 
 
 def match_or_create_customer(
