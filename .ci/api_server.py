@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
 os.environ.setdefault("TOUCHBASE_API_RATE_LIMIT", "1000000")
 sys.path.insert(0, os.getcwd())
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
