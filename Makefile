@@ -29,5 +29,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## Benchmarks (bench/bench_*.py) on DATABASE_URL; results in bench/results/latest.json
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

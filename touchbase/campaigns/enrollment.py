@@ -110,11 +110,11 @@ def manually_enroll_job(*, job: Job, campaign: Campaign | None = None) -> Enroll
     return enroll_job(job, campaign, force_cooldown_override=True, manual=True)
 
 
-def _set_outcome(job: Job, result: EnrollmentResult) -> None:
+def _set_outcome(job: Job, result: EnrollmentResult, now: datetime | None = None) -> None:
     job.enrollment_outcome = result.outcome
     job.enrollment_reason = result.skip_reason or ("error" if result.error else "")
     job.enrollment_detail = result.detail[:255]
-    job.enrollment_checked_at = clock.now()
+    job.enrollment_checked_at = now or clock.now()
 
 
 def remember_outcome(job: Job, result: EnrollmentResult) -> None:
@@ -411,7 +411,7 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
         same_outcome: dict[tuple, list[int]] = {}
         for job in ordered:
             if job.pk in results:
-                _set_outcome(job, results[job.pk])
+                _set_outcome(job, results[job.pk], now)
                 key = (
                     job.enrollment_outcome,
                     job.enrollment_reason,
