@@ -15,7 +15,7 @@ from touchbase.jobs.models import Job
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_eight_identical_upserts_at_once_make_one_job_one_customer_one_enrollment():
     business = make_business()
     make_campaign(business, service_type="hvac")

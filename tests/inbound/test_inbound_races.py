@@ -16,7 +16,12 @@ from touchbase.inbound import services
 from touchbase.inbound.models import Event, InboundSms
 from touchbase.jobs.models import Job
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    # serialized_rollback: the flush after a transactional test empties the tables the data
+    # migrations filled; without it the next serialized test fails restoring content types.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def _ensure_presets() -> None:
@@ -32,13 +37,6 @@ def _ensure_presets() -> None:
 @pytest.fixture(autouse=True)
 def presets(transactional_db):
     _ensure_presets()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def presets_for_later_modules(django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _ensure_presets()
 
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
