@@ -266,3 +266,19 @@ def test_the_command_refuses_an_unknown_business(business, tmp_path):
 
     with pytest.raises(CommandError, match="no business"):
         call_command("import", "customers", str(source), business="nope", no_progress=True)
+
+
+def test_a_job_completed_then_marked_do_not_send_in_one_file_ends_stopped(business):
+    make_campaign(business, service_type="hvac")
+    text = (
+        "external_id,name,email,service_type,status\n"
+        "D-1,Pat Doe,pat@example.com,hvac,completed\n"
+        "D-1,Pat Doe,pat@example.com,hvac,do not send\n"
+    )
+
+    report, errors = run_jobs(business, text)
+
+    assert errors == [] and (report.created, report.updated) == (1, 1)
+    enrollment = Enrollment.objects.get(job__external_id="D-1")
+    assert (enrollment.status, enrollment.stop_reason) == ("stopped", "owner_stopped")
+    assert Job.objects.get(external_id="D-1").status == "do_not_send"
