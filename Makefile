@@ -25,13 +25,13 @@ test: $(STAMP)
 	$(BIN)/touchbase makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
-
 ## Benchmarks (bench/bench_*.py) on DATABASE_URL; results in bench/results/latest.json
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
