@@ -37,10 +37,14 @@ INSTALLED_APPS = [
     "touchbase.inbound",
     "touchbase.web",
     "touchbase.ops",
+    "ninja",  # serves the API docs page from its own static files, never a CDN
+    "touchbase.api",
+    "touchbase.imports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "touchbase.api.middleware.ApiBodyLimitMiddleware",
     # Before sessions and views: a flood on the public links and webhooks stops here.
     "touchbase.inbound.ratelimit.PublicRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,3 +192,11 @@ TOUCHBASE_WORKER = {
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.
     "window_spread_minutes": envint("TOUCHBASE_SEND_WINDOW_SPREAD_MINUTES", 30, minimum=0),
 }
+
+# --- HTTP API --------------------------------------------------------------------------------
+# Per key, per process (see touchbase/api/ratelimit.py): N web processes allow N x this.
+TOUCHBASE_API_RATE_LIMIT = {
+    "requests": envint("TOUCHBASE_API_RATE_LIMIT", 600, minimum=1),
+    "period_seconds": envint("TOUCHBASE_API_RATE_PERIOD_SECONDS", 60, minimum=1),
+}
+TOUCHBASE_API_MAX_BODY_BYTES = envint("TOUCHBASE_API_MAX_BODY_BYTES", 256 * 1024, minimum=1024)

@@ -3,11 +3,12 @@ campaign, or says exactly why not.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from touchbase import clock
 from touchbase.campaigns.models import (
@@ -17,6 +18,7 @@ from touchbase.campaigns.models import (
     Enrollment,
     EnrollmentStatus,
     StopReason,
+    Touch,
 )
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
@@ -108,11 +110,15 @@ def manually_enroll_job(*, job: Job, campaign: Campaign | None = None) -> Enroll
     return enroll_job(job, campaign, force_cooldown_override=True, manual=True)
 
 
-def remember_outcome(job: Job, result: EnrollmentResult) -> None:
+def _set_outcome(job: Job, result: EnrollmentResult, now: datetime | None = None) -> None:
     job.enrollment_outcome = result.outcome
     job.enrollment_reason = result.skip_reason or ("error" if result.error else "")
     job.enrollment_detail = result.detail[:255]
-    job.enrollment_checked_at = clock.now()
+    job.enrollment_checked_at = now or clock.now()
+
+
+def remember_outcome(job: Job, result: EnrollmentResult) -> None:
+    _set_outcome(job, result)
     Job.objects.filter(pk=job.pk).update(
         enrollment_outcome=job.enrollment_outcome,
         enrollment_reason=job.enrollment_reason,
@@ -129,6 +135,38 @@ def _campaign_problem(campaign: Campaign | None, business: Business) -> str | No
     if campaign.status != CampaignStatus.ACTIVE:
         return f"campaign: {campaign.name!r} is paused"
     return None
+
+
+def _no_matching_campaign(job: Job) -> EnrollmentResult:
+    return EnrollmentResult.skip(
+        SkipReason.NO_MATCHING_CAMPAIGN,
+        f"No active campaign for {job.get_service_type_display()} and no active "
+        "all-services campaign",
+    )
+
+
+def _no_touches(campaign: Campaign) -> EnrollmentResult:
+    return EnrollmentResult.failure(f"campaign: {campaign.name!r} has no touches")
+
+
+def _in_cooldown(business: Business, last_enrolled_at: datetime | None, now: datetime) -> bool:
+    return bool(last_enrolled_at) and last_enrolled_at > now - timedelta(
+        days=business.cooldown_days
+    )
+
+
+def _cooldown(business: Business, last_enrolled_at: datetime) -> EnrollmentResult:
+    return EnrollmentResult.skip(
+        SkipReason.COOLDOWN,
+        f"Customer was enrolled on {last_enrolled_at:%Y-%m-%d} "
+        f"(cooldown {business.cooldown_days} days)",
+        last_enrolled_at=last_enrolled_at,
+    )
+
+
+def _first_due(business: Business, job: Job, first: Touch, now: datetime) -> datetime:
+    hours = business.touch1_hours_for(job.service_type) or first.delay_hours
+    return now + timedelta(hours=hours)
 
 
 def _enroll(
@@ -154,14 +192,10 @@ def _enroll(
     else:
         campaign = find_campaign_for(business=business, service_type=job.service_type)
         if campaign is None:
-            return EnrollmentResult.skip(
-                SkipReason.NO_MATCHING_CAMPAIGN,
-                f"No active campaign for {job.get_service_type_display()} and no active "
-                "all-services campaign",
-            )
+            return _no_matching_campaign(job)
     touches = list(campaign.touches.order_by("position"))
     if not touches:
-        return EnrollmentResult.failure(f"campaign: {campaign.name!r} has no touches")
+        return _no_touches(campaign)
 
     now = clock.now()
     live = list(Enrollment.objects.filter(customer=customer, status__in=LIVE_ENROLLMENT_STATUSES))
@@ -180,13 +214,8 @@ def _enroll(
             .values_list("enrolled_at", flat=True)
             .first()
         )
-        if last_enrolled_at and last_enrolled_at > now - timedelta(days=business.cooldown_days):
-            return EnrollmentResult.skip(
-                SkipReason.COOLDOWN,
-                f"Customer was enrolled on {last_enrolled_at:%Y-%m-%d} "
-                f"(cooldown {business.cooldown_days} days)",
-                last_enrolled_at=last_enrolled_at,
-            )
+        if _in_cooldown(business, last_enrolled_at, now):
+            return _cooldown(business, last_enrolled_at)
 
     stop_enrollments(
         Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in live]),
@@ -194,8 +223,7 @@ def _enroll(
     )
 
     first = touches[0]
-    hours = business.touch1_hours_for(job.service_type) or first.delay_hours
-    first_due = now + timedelta(hours=hours)
+    first_due = _first_due(business, job, first, now)
     try:
         with transaction.atomic():
             enrollment = Enrollment.objects.create(
@@ -277,3 +305,127 @@ def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
         if all(channel_block(customer, channel) for channel in remaining_channels(enrollment)):
             stopped += stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
     return stopped
+
+
+def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
+    """`enroll_job` for many jobs at once (CSV import): set-wise reads, bulk writes.
+
+    Every job gets the result `enroll_job(job)` would give if the jobs were enrolled one
+    after another in this order, and remembers it. The common case - a customer with no
+    live enrollment who appears once in the batch - is decided here with the same rules and
+    messages; any other job (a repeat job that must stop a live sequence, a customer seen
+    earlier in the batch) goes through `enroll_job` itself, after this batch's enrollments
+    are written, in order. Customers are locked as `enroll_job` locks them.
+    """
+    results: dict[int, EnrollmentResult] = {}
+    if not jobs:
+        return results
+    with transaction.atomic():
+        fresh = Job.objects.select_related("business").in_bulk([job.pk for job in jobs])
+        ordered = [fresh[job.pk] for job in jobs if job.pk in fresh]
+        customer_ids = sorted(
+            {job.customer_id for job in ordered if job.status == JobStatus.COMPLETED}
+        )
+        list(
+            Customer.objects.select_for_update()
+            .filter(pk__in=customer_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        live_customers = set(
+            Enrollment.objects.filter(
+                customer_id__in=customer_ids, status__in=LIVE_ENROLLMENT_STATUSES
+            ).values_list("customer_id", flat=True)
+        )
+        last_enrolled = dict(
+            Enrollment.objects.filter(customer_id__in=customer_ids)
+            .values("customer_id")
+            .annotate(last=Max("enrolled_at"))
+            .values_list("customer_id", "last")
+        )
+        campaigns: dict[tuple[int, str], Campaign | None] = {}
+        touches: dict[int, list[Touch]] = {}
+        now = clock.now()
+        seen: set[int] = set()
+        later: list[Job] = []
+        planned: list[tuple[Job, Campaign, Touch]] = []
+        for job in ordered:
+            if job.status == JobStatus.DO_NOT_SEND:
+                results[job.pk] = EnrollmentResult.skip(SkipReason.DO_NOT_SEND)
+                continue
+            if job.status != JobStatus.COMPLETED:
+                results[job.pk] = EnrollmentResult.skip(SkipReason.NOT_COMPLETED)
+                continue
+            if job.customer_id in seen or job.customer_id in live_customers:
+                later.append(job)
+                continue
+            seen.add(job.customer_id)
+            business = job.business
+            key = (business.pk, job.service_type)
+            if key not in campaigns:
+                campaigns[key] = find_campaign_for(business=business, service_type=job.service_type)
+            campaign = campaigns[key]
+            if campaign is None:
+                results[job.pk] = _no_matching_campaign(job)
+                continue
+            if campaign.pk not in touches:
+                touches[campaign.pk] = list(campaign.touches.order_by("position"))
+            if not touches[campaign.pk]:
+                results[job.pk] = _no_touches(campaign)
+                continue
+            last_enrolled_at = last_enrolled.get(job.customer_id)
+            if _in_cooldown(business, last_enrolled_at, now):
+                results[job.pk] = _cooldown(business, last_enrolled_at)
+                continue
+            planned.append((job, campaign, touches[campaign.pk][0]))
+
+        enrollments = Enrollment.objects.bulk_create(
+            Enrollment(
+                business_id=job.business_id,
+                campaign=campaign,
+                job=job,
+                customer_id=job.customer_id,
+                status=EnrollmentStatus.ACTIVE,
+                current_position=1,
+                enrolled_at=now,
+            )
+            for job, campaign, _ in planned
+        )
+        deliveries = []
+        for enrollment, (job, campaign, first) in zip(enrollments, planned, strict=True):
+            due = _first_due(job.business, job, first, now)
+            deliveries.append(
+                Delivery(
+                    business_id=job.business_id,
+                    enrollment=enrollment,
+                    position=1,
+                    channel=first.channel,
+                    scheduled_at=due,
+                    send_after=due,
+                    status=DeliveryStatus.PENDING,
+                )
+            )
+            results[job.pk] = EnrollmentResult.enrolled(enrollment, campaign)
+        Delivery.objects.bulk_create(deliveries)
+        # Remember every outcome; jobs with the same outcome share one UPDATE.
+        same_outcome: dict[tuple, list[int]] = {}
+        for job in ordered:
+            if job.pk in results:
+                _set_outcome(job, results[job.pk], now)
+                key = (
+                    job.enrollment_outcome,
+                    job.enrollment_reason,
+                    job.enrollment_detail,
+                    job.enrollment_checked_at,
+                )
+                same_outcome.setdefault(key, []).append(job.pk)
+        for (outcome, reason, detail, checked_at), pks in same_outcome.items():
+            Job.objects.filter(pk__in=pks).update(
+                enrollment_outcome=outcome,
+                enrollment_reason=reason,
+                enrollment_detail=detail,
+                enrollment_checked_at=checked_at,
+            )
+        for job in later:
+            results[job.pk] = enroll_job(job)
+    return results

@@ -1,0 +1,129 @@
+"""Import 100,000 jobs from CSV with enrollment, through the same service as
+`touchbase import jobs`, and record wall time and the process's peak RSS (PostgreSQL).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
+    BENCH_IMPORT_ROWS=20000 ...   (a smaller run)
+
+Runs in a throwaway database created next to DATABASE_URL's (dropped at the end) and writes
+`import_100k_s`, `import_rows_per_s` and `import_peak_rss_mb` (plus the counts) into
+bench/results/latest.json. Goals: <= 60 s and <= 200 MB. The CSV file is generated into a
+temporary directory first (not timed).
+"""
+
+import io
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+SERVICE_TYPES = ["hvac", "plumbing", "cleaning", "electrical"]
+
+
+def write_file(path: Path, rows: int) -> None:
+    """A realistic export: 1 in 10 rows is a repeat customer, 1 in 10 jobs is scheduled,
+    1 in 200 rows is broken (unknown service type)."""
+    rng = random.Random(20261124)
+    with path.open("w", newline="") as handle:
+        handle.write("Job ID,Customer Name,Email,Phone,Service,Status,Completed On,Technician\n")
+        for n in range(rows):
+            person = rng.randrange(n) if n and n % 10 == 0 else n
+            service = "teleport" if n % 200 == 199 else SERVICE_TYPES[n % 4]
+            status = "scheduled" if n % 10 == 5 else "completed"
+            phone = f"(415) {200 + person // 10000:03d}-{person % 10000:04d}"
+            handle.write(
+                f"WO-{n},Customer {person},c{person}@example.com,{phone},{service},{status},"
+                f"2026-03-01,Tech {n % 7}\n"
+            )
+
+
+def bench_database_url() -> tuple[str, str, str]:
+    """(url of the throwaway database, its name, url of the maintenance database)."""
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parsed = urlparse(base)
+    if not parsed.scheme.startswith("postgres"):
+        sys.exit("bench_import needs PostgreSQL: DATABASE_URL=postgres://... make bench")
+    name = f"touchbase_bench_import_{os.getpid()}"
+    return (
+        urlunparse(parsed._replace(path=f"/{name}")),
+        name,
+        urlunparse(parsed._replace(path="/postgres")),
+    )
+
+
+def admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def main() -> None:
+    url, name, maintenance = bench_database_url()
+    admin(maintenance, f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    try:
+        run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run() -> None:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench.results import record
+    from touchbase.campaigns.models import Campaign
+    from touchbase.campaigns.services import create_campaign_from_preset
+    from touchbase.imports.importing import import_jobs
+    from touchbase.tenancy.services import create_business
+
+    # Migrate in a child process: building the migration state costs more memory than the
+    # import, and this process's peak RSS must measure the import.
+    subprocess.run([sys.executable, "-m", "touchbase", "migrate", "-v0"], check=True)
+    business = create_business(name=f"Bench import {time.time_ns()}", time_zone="America/Chicago")
+    for preset, service_type in (("standard", "hvac"), ("conservative", None)):
+        create_campaign_from_preset(
+            business=business,
+            preset=Campaign.objects.get(preset_key=preset),
+            service_type=service_type,
+        )
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "jobs.csv"
+        write_file(path, ROWS)
+        errors = io.StringIO()
+        started = time.perf_counter()
+        with path.open("rb") as source:
+            report = import_jobs(business=business, source=source, errors_to=errors)
+        elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    values = {
+        "import_100k_s" if ROWS == 100_000 else f"import_{ROWS}_rows_s": round(elapsed, 2),
+        "import_rows_per_s": round(ROWS / elapsed, 1),
+        "import_peak_rss_mb": round(peak_mb, 1),
+        "import_rows": ROWS,
+        "import_created": report.created,
+        "import_failed": report.failed,
+        "import_enrolled": report.enrolled,
+        "import_database": connection.vendor,
+    }
+    record(values)
+    for key, value in values.items():
+        print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

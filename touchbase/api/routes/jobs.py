@@ -1,0 +1,194 @@
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from touchbase.api.auth import business_of
+from touchbase.api.errors import fields_from_django, not_found
+from touchbase.api.pagination import Cursor, Limit, paginate
+from touchbase.api.schemas import (
+    CompleteIn,
+    ErrorOut,
+    Id,
+    JobIn,
+    JobOut,
+    JobPage,
+    JobPatch,
+    Text,
+    UtcIn,
+)
+from touchbase.api.selectors import jobs_of
+from touchbase.customers.matching import match_or_create_customer
+from touchbase.customers.models import ConsentSource, Customer
+from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
+from touchbase.jobs.services import create_job, mark_job_completed, update_job
+from touchbase.jobs.upsert import upsert_job
+from touchbase.service_types import (
+    ServiceType,
+    parse_service_type,
+    unknown_service_type_message,
+)
+from touchbase.tenancy.models import Business
+
+router = Router(tags=["jobs"])
+ERRORS = {401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def job_out(job: Job) -> dict:
+    return {
+        "id": job.pk,
+        "external_id": job.external_id,
+        "customer_id": job.customer_id,
+        "service_type": job.service_type,
+        "status": job.status,
+        "completed_at": job.completed_at,
+        "technician_name": job.technician_name,
+        "notes": job.notes,
+        "enrollment": {
+            "outcome": job.enrollment_outcome,
+            "reason": job.enrollment_reason,
+            "detail": job.enrollment_detail,
+            "checked_at": job.enrollment_checked_at,
+            "enrollment_id": getattr(job, "latest_enrollment_id", None),
+        },
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+def get_job(request: HttpRequest, job_id: int) -> Job:
+    job = jobs_of(business_of(request)).filter(pk=job_id).first()
+    if job is None:
+        raise not_found("job")
+    return job
+
+
+def reread(business: Business, job: Job) -> dict:
+    return job_out(jobs_of(business).get(pk=job.pk))
+
+
+def customer_for(request: HttpRequest, payload: JobIn) -> Customer:
+    """The job's customer: `customer_id` (the business's own) or the inline `customer`."""
+    business = business_of(request)
+    if (payload.customer_id is None) == (payload.customer is None):
+        raise ValidationError({"customer": "give either customer_id or customer, not both"})
+    if payload.customer_id is not None:
+        customer = Customer.objects.filter(business=business, pk=payload.customer_id).first()
+        if customer is None:
+            raise ValidationError({"customer_id": "not found for this business"})
+        return customer
+    given = payload.customer
+    try:
+        return match_or_create_customer(
+            business=business,
+            name=given.name,
+            email=given.email,
+            phone=given.phone,
+            time_zone=given.time_zone,
+            sms_consent=given.sms_consent,
+            consent_source=ConsentSource.API,
+            consent_disclosure=given.consent_disclosure,
+            recorded_by=f"api key {request.auth.prefix}",
+            update_existing=False,
+        ).customer
+    except ValidationError as exc:
+        exc.field_prefix = "customer."
+        raise
+
+
+@router.post("/jobs", response={200: JobOut, 201: JobOut, **ERRORS})
+def create_or_upsert(request: HttpRequest, payload: JobIn):
+    """Create a job, or update the one with the same `external_id` (200 instead of 201).
+
+    A job created (or moved to) `completed` enrolls its customer in the matching campaign
+    unless `enroll_in_campaign` is false; `enrollment` in the answer says what happened.
+    """
+    business = business_of(request)
+    try:
+        customer = customer_for(request, payload)
+    except ValidationError as exc:
+        # Name every bad field at once, not only the customer's.
+        fields = fields_from_django(exc, getattr(exc, "field_prefix", ""))
+        if parse_service_type(payload.service_type) is None:
+            fields["service_type"] = unknown_service_type_message(payload.service_type)
+        raise ValidationError(fields) from None
+    sent = payload.model_fields_set
+    fields = {"customer": customer, "service_type": payload.service_type}
+    for name in ("status", "technician_name", "notes", "completed_at"):
+        if name in sent and getattr(payload, name) is not None:
+            fields[name] = getattr(payload, name)
+    if payload.external_id is not None and payload.external_id.strip():
+        upserted = upsert_job(
+            business=business,
+            external_id=payload.external_id,
+            enroll_in_campaign=payload.enroll_in_campaign,
+            **fields,
+        )
+        return Status(201 if upserted.created else 200, reread(business, upserted.result.job))
+    result = create_job(business=business, enroll_in_campaign=payload.enroll_in_campaign, **fields)
+    return Status(201, reread(business, result.job))
+
+
+@router.get("/jobs", response={200: JobPage, **ERRORS})
+def list_jobs(
+    request: HttpRequest,
+    status: Literal[tuple(JobStatus.values)] | None = None,  # type: ignore[valid-type]
+    service_type: Literal[tuple(ServiceType.values)] | None = None,  # type: ignore[valid-type]
+    customer_id: Id | None = None,
+    external_id: Text(255) | None = None,
+    enrollment_outcome: Literal[tuple(EnrollmentOutcome.values)] | None = None,  # type: ignore[valid-type]
+    completed_after: UtcIn | None = None,
+    completed_before: UtcIn | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+):
+    """List jobs, newest first."""
+    jobs = jobs_of(business_of(request))
+    filters = {
+        "status": status,
+        "service_type": service_type,
+        "customer_id": customer_id,
+        "external_id": external_id,
+        "enrollment_outcome": enrollment_outcome,
+        "completed_at__gte": completed_after,
+        "completed_at__lt": completed_before,
+    }
+    jobs = jobs.filter(**{name: value for name, value in filters.items() if value is not None})
+    page = paginate(jobs, cursor=cursor, limit=limit)
+    return {"items": [job_out(job) for job in page["items"]], "next_cursor": page["next_cursor"]}
+
+
+@router.get("/jobs/{job_id}", response={200: JobOut, **ERRORS})
+def read(request: HttpRequest, job_id: Id):
+    return job_out(get_job(request, job_id))
+
+
+@router.patch("/jobs/{job_id}", response={200: JobOut, **ERRORS})
+def update(request: HttpRequest, job_id: Id, payload: JobPatch):
+    """Change the fields given. Moving the job to `completed` enrolls the customer (unless
+    `enroll_in_campaign` is false); `do_not_send` after completion stops its sequence."""
+    job = get_job(request, job_id)
+    business = business_of(request)
+    changes = payload.dict(exclude_unset=True)
+    enroll = changes.pop("enroll_in_campaign", True)
+    if "customer_id" in changes:
+        customer = Customer.objects.filter(business=business, pk=changes.pop("customer_id"))
+        changes["customer"] = customer.first()
+        if changes["customer"] is None:
+            raise ValidationError({"customer_id": "not found for this business"})
+    for name in ("service_type", "status", "technician_name", "notes"):
+        if name in changes and changes[name] is None:
+            raise ValidationError({name: "must not be null"})
+    update_job(job=job, enroll_in_campaign=enroll, **changes)
+    return reread(business, job)
+
+
+@router.post("/jobs/{job_id}/complete", response={200: JobOut, **ERRORS})
+def complete(request: HttpRequest, job_id: Id, payload: CompleteIn | None = None):
+    """Mark the job completed (a job already completed is left as it is). Enrolls the customer
+    unless `enroll_in_campaign` is false."""
+    job = get_job(request, job_id)
+    enroll = payload.enroll_in_campaign if payload is not None else True
+    mark_job_completed(job=job, enroll_in_campaign=enroll)
+    return reread(business_of(request), job)
