@@ -151,13 +151,16 @@ class TouchForm(forms.Form):
         min_value=DELAY_HOURS_MIN,
         max_value=DELAY_HOURS_MAX,
         required=False,
-        help_text="Touch 1: hours after the job is completed (unless your settings time it "
-        "per service).",
     )
 
     def __init__(self, *args, templates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
+        if self.prefix == "touch1":
+            self.fields["delay_hours"].label = "Hours after the job is completed"
+            self.fields["delay_hours"].help_text = (
+                "Unless Settings time the first message per service."
+            )
         self.fields["template"].label_from_instance = lambda t: (
             f"{t.name} ({t.get_channel_display()}{', default' if t.is_system else ''})"
         )
