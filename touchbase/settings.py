@@ -129,3 +129,51 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("TOUCHBASE_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- sending ---------------------------------------------------------------------------------
+# Email: Django's framework. SMTP by default; any django-anymail ESP by naming its backend
+# (e.g. anymail.backends.postmark.EmailBackend + ANYMAIL settings); "console" for development.
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(
+    env("TOUCHBASE_EMAIL_BACKEND", "smtp"), env("TOUCHBASE_EMAIL_BACKEND", "smtp")
+)
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 15, minimum=1)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "reviews@touchbase.localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# SMS: "twilio", "console", "memory" or a dotted path to a Transport class. Twilio is the
+# default as soon as its credentials are set.
+TOUCHBASE_TWILIO = {
+    "account_sid": env("TWILIO_ACCOUNT_SID"),
+    "auth_token": env("TWILIO_AUTH_TOKEN"),
+    "messaging_service_sid": env("TWILIO_MESSAGING_SERVICE_SID"),
+    "from_number": env("TWILIO_FROM_NUMBER"),
+    "status_callback_url": f"{PUBLIC_BASE_URL}/hooks/twilio/status",
+    "timeout": envint("TWILIO_TIMEOUT_SECONDS", 10, minimum=1),
+    # Only for a regional proxy or a local stand-in of the Messages API.
+    "api_base_url": env("TWILIO_API_BASE_URL"),
+}
+TOUCHBASE_SMS_BACKEND = env(
+    "TOUCHBASE_SMS_BACKEND", "twilio" if TOUCHBASE_TWILIO["account_sid"] else "console"
+)
+
+# --- worker ----------------------------------------------------------------------------------
+TOUCHBASE_WORKER = {
+    "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
+    "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 8, minimum=1),
+    # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
+    "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=5),
+    "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
+    # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.
+    "window_spread_minutes": envint("TOUCHBASE_SEND_WINDOW_SPREAD_MINUTES", 30, minimum=0),
+}

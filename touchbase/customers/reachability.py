@@ -19,8 +19,9 @@ def email_block(customer: Customer) -> str | None:
     return None
 
 
-def sms_block(customer: Customer) -> str | None:
-    """None when a text may be sent; else the skip reason."""
+def sms_block(customer: Customer, *, suppressed: bool | None = None) -> str | None:
+    """None when a text may be sent; else the skip reason. `suppressed` may be passed by a
+    caller that looked the suppression list up for many customers at once."""
     if not customer.phone:
         return "no_phone"
     if customer.phone_unusable:
@@ -36,5 +37,9 @@ def sms_block(customer: Customer) -> str | None:
     return None
 
 
-def channel_block(customer: Customer, channel: str) -> str | None:
-    return email_block(customer) if channel == Channel.EMAIL else sms_block(customer)
+def channel_block(
+    customer: Customer, channel: str, *, suppressed: bool | None = None
+) -> str | None:
+    if channel == Channel.EMAIL:
+        return email_block(customer)
+    return sms_block(customer, suppressed=suppressed)

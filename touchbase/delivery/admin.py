@@ -1,22 +1,42 @@
 from django.contrib import admin
 
-from touchbase.delivery.models import Delivery
+from touchbase.delivery.models import Delivery, DeliveryAttempt, SendWindowRule, ThrottleState
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "number", "provider", "outcome", "started_at", "latency_ms", "provider_message_id",
+        "error_code", "response",
+    ]
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "id",
-        "business",
-        "enrollment",
-        "position",
-        "channel",
-        "status",
-        "scheduled_at",
-        "send_after",
-        "attempts",
-        "sent_at",
+        "id", "business", "enrollment", "position", "channel", "status", "scheduled_at",
+        "send_after", "defer_reason", "attempts", "sent_at",
     ]
-    list_filter = ["status", "channel"]
+    list_filter = ["status", "channel", "defer_reason"]
     search_fields = ["to_address", "provider_message_id"]
     raw_id_fields = ["enrollment"]
+    inlines = [DeliveryAttemptInline]
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ["delivery", "number", "provider", "outcome", "latency_ms", "started_at"]
+    list_filter = ["outcome", "provider"]
+    raw_id_fields = ["delivery"]
+
+
+@admin.register(SendWindowRule)
+class SendWindowRuleAdmin(admin.ModelAdmin):
+    list_display = ["region", "earliest", "latest", "no_sundays", "note"]
+
+
+@admin.register(ThrottleState)
+class ThrottleStateAdmin(admin.ModelAdmin):
+    list_display = ["business", "channel", "next_slot_at"]

@@ -77,6 +77,12 @@ class Delivery(models.Model):
                 condition=Q(status__in=["claimed", "sending"]),
                 name="delivery_leased",
             ),
+            # Frequency caps look back over a number's recent sends.
+            models.Index(
+                fields=["to_address", "sent_at"],
+                condition=Q(status__in=["sending", "sent", "uncertain"]),
+                name="delivery_recent_sends",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -100,3 +106,76 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} touch {self.position} {self.channel} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One provider call: what we asked, what it answered, how long it took."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        TRANSIENT = "transient", "Transient error"
+        PERMANENT = "permanent", "Permanent error"
+        UNKNOWN = "unknown", "Unknown (no answer)"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_log")
+    number = models.PositiveSmallIntegerField()
+    provider = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    started_at = models.DateTimeField()
+    latency_ms = models.PositiveIntegerField()
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    response = models.TextField(blank=True, help_text="The provider's answer, truncated.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="one_attempt_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of delivery {self.delivery_id}: {self.outcome}"
+
+
+class SendWindowRule(models.Model):
+    """Legal hours for a region (PRODUCT §8), as data so a change needs no deploy.
+
+    `region` is "US" (the federal floor, applied to every US number) or "US-XX" for a state.
+    The recipient's window is the intersection of the business's window, the federal rule
+    and their state's rule, in their own time zone.
+    """
+
+    region = models.CharField(max_length=8, unique=True)
+    earliest = models.TimeField()
+    latest = models.TimeField()
+    no_sundays = models.BooleanField(default=False)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(earliest__lt=models.F("latest")), name="send_window_rule_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sundays = ", no Sundays" if self.no_sundays else ""
+        return f"{self.region}: {self.earliest:%H:%M}-{self.latest:%H:%M}{sundays}"
+
+
+class ThrottleState(models.Model):
+    """Pacing state of one business's channel: the theoretical arrival time of the next send
+    (GCRA). Sends are spaced 3600/limit seconds apart, with a small burst allowance."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    next_slot_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "channel"], name="one_throttle_per_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.business_id}/{self.channel} next slot {self.next_slot_at:%H:%M:%S}"

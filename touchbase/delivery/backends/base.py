@@ -1,0 +1,60 @@
+"""The interface every transport (email or SMS provider) implements.
+
+A transport sends one rendered message and either returns `Sent` or raises `SendError`,
+which says what the engine must do: a *permanent* error fails the touch, a transient one is
+retried with backoff, and an *unknown outcome* (the request left but no answer came back)
+is retried only by a transport whose provider honours our idempotency key; otherwise the
+touch becomes `uncertain`, so a customer is never texted twice.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    channel: str
+    to: str
+    text: str
+    subject: str = ""
+    html: str = ""
+    from_name: str = ""
+    reply_to: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_message_id: str
+    response: str = ""
+
+
+class SendError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        unknown_outcome: bool = False,
+        code: str = "",
+        customer_effect: str = "",
+        response: str = "",
+    ):
+        super().__init__(message)
+        self.permanent = permanent
+        self.unknown_outcome = unknown_outcome
+        self.code = code
+        self.customer_effect = customer_effect
+        self.response = response
+
+
+class Transport:
+    name = "transport"
+    # True when the provider de-duplicates on our idempotency key, so re-sending after an
+    # unknown outcome cannot produce a second message.
+    idempotent = False
+
+    def send(self, message: OutgoingMessage, *, idempotency_key: str) -> Sent:
+        raise NotImplementedError  # every transport overrides this
+
+    def close(self) -> None:
+        """Release connections at the end of a batch."""

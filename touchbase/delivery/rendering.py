@@ -1,0 +1,85 @@
+"""Turn a touch's template into the exact message a customer receives (PRODUCT §3, §8)."""
+
+from django.template.loader import render_to_string
+
+from touchbase.campaigns.models import MessageTemplate
+from touchbase.campaigns.placeholders import render
+from touchbase.channels import Channel
+from touchbase.customers.models import Customer
+from touchbase.delivery.backends.base import OutgoingMessage
+from touchbase.delivery.models import Delivery
+from touchbase.inbound.links import link_for
+from touchbase.jobs.models import Job
+from touchbase.service_types import ServiceType
+from touchbase.tenancy.models import Business
+
+STOP_FOOTER = "Reply STOP to opt out."
+
+
+def placeholder_values(
+    *, business: Business, customer: Customer, job: Job | None, review_link: str
+) -> dict[str, str]:
+    service_type = job.service_type if job else ""
+    return {
+        "customer_first_name": customer.first_name or "there",
+        "customer_name": customer.name,
+        "business_name": business.name,
+        "review_link": review_link,
+        "service_type": ServiceType(service_type).label if service_type else "recent",
+        "technician_name": (job.technician_name if job else "") or "our team",
+        "sender_name": business.sender_name or business.name,
+    }
+
+
+def sms_text(body: str, *, business_name: str, first_of_enrollment: bool) -> str:
+    """The first SMS of an enrollment names the business and ends with the opt-out line."""
+    text = body.strip()
+    if first_of_enrollment:
+        if business_name.lower() not in text.lower():
+            text = f"{business_name}: {text}"
+        if not text.rstrip(" .!").lower().endswith("reply stop to opt out"):
+            text = f"{text} {STOP_FOOTER}"
+    return text
+
+
+def render_delivery(
+    delivery: Delivery, template: MessageTemplate, *, first_sms_of_enrollment: bool
+) -> OutgoingMessage:
+    enrollment = delivery.enrollment
+    business, customer = delivery.business, enrollment.customer
+    values = placeholder_values(
+        business=business,
+        customer=customer,
+        job=enrollment.job,
+        review_link=link_for(delivery.pk, "review"),
+    )
+    body = render(template.body, values)
+    if delivery.channel == Channel.SMS:
+        return OutgoingMessage(
+            channel=Channel.SMS,
+            to=customer.phone,
+            text=sms_text(
+                body, business_name=business.name, first_of_enrollment=first_sms_of_enrollment
+            ),
+        )
+    unsubscribe = link_for(delivery.pk, "unsubscribe")
+    context = {
+        "body": body,
+        "business": business,
+        "review_link": values["review_link"],
+        "feedback_link": link_for(delivery.pk, "feedback"),
+        "unsubscribe_link": unsubscribe,
+    }
+    return OutgoingMessage(
+        channel=Channel.EMAIL,
+        to=customer.email,
+        subject=render(template.subject, values),
+        text=render_to_string("delivery/email.txt", context).strip() + "\n",
+        html=render_to_string("delivery/email.html", context),
+        from_name=values["sender_name"],
+        reply_to=business.reply_to_email or business.sender_email,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
