@@ -114,10 +114,6 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
 ]
 
-# Password reset and teammate invitations go through the configured email backend.
-EMAIL_BACKEND = env("TOUCHBASE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env("TOUCHBASE_DEFAULT_FROM_EMAIL", "touchbase <no-reply@touchbase.local>")
-
 # Phone numbers typed without a country code are read as numbers of this region.
 TOUCHBASE_DEFAULT_PHONE_REGION = env("TOUCHBASE_DEFAULT_PHONE_REGION", "US")
 

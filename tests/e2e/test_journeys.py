@@ -1,14 +1,19 @@
 """The owner's journeys through the web app, in a real browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PASSWORD, log_in
-from tests.factories import make_campaign
+from tests.factories import complete_job, make_campaign, make_customer
+from touchbase import clock
 from touchbase.campaigns.models import Campaign, Enrollment
 from touchbase.campaigns.services import create_template
+from touchbase.delivery.models import Delivery
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -67,19 +72,22 @@ def test_changing_an_sms_touch_message_changes_the_segment_count(page, owner, sc
         business=owner.business,
         name="Long thank-you text",
         channel="sms",
-        body="Hi {customer_first_name}! " + "Thank you so much for choosing us today. " * 6
+        body="Hi {customer_first_name}! "
+        + "Thank you so much for choosing us today. " * 6
         + "Leave a review: {review_link}",
     )
     log_in(page, owner.user.email)
     page.goto(f"/campaigns/{campaign.pk}/edit/")
 
-    counter = page.locator("#touch1-segments")
-    expect(counter).to_contain_text("1 segment ")
+    # The first text of a sequence names the business and carries the opt-out line, as sent.
+    counter, preview = page.locator("#touch1-segments"), page.locator("#touch1-preview")
+    expect(counter).to_contain_text("2 segments")
+    expect(preview).to_contain_text("Reply STOP to opt out.")
     page.get_by_label("Message").first.select_option(label="Long thank-you text (SMS)")
 
     expect(counter).to_contain_text("3 segments")
-    expect(counter).to_contain_text("GSM-7")
-    expect(page.locator("#touch1-preview")).to_contain_text("Hi Maria!")
+    expect(counter).to_contain_text("long: costs more")
+    expect(preview).to_contain_text("Bright Air: Hi Maria!")
     page.screenshot(path=screenshots / "03-campaign-sms-segments.png", full_page=True)
     page.get_by_role("button", name="Save campaign").click()
     expect(page.get_by_role("heading", name=re.compile("Fast follow-up"))).to_be_visible()
@@ -97,3 +105,34 @@ def test_the_dashboard_fits_a_phone(page, owner, screenshots):
     assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     page.screenshot(path=screenshots / "07-dashboard-phone.png", full_page=True)
 
+
+def zone_where_it_is_noon() -> str:
+    """A time zone in which it is about noon right now, so the worker's send window (and
+    the federal 08:00-21:00 floor) lets the touch go out whenever the suite runs."""
+    offset = 12 - clock.now().hour  # hours east of UTC; from -11 to +12
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def test_a_send_by_the_worker_shows_in_activity_and_on_the_job_timeline(page, owner, screenshots):
+    make_campaign(owner.business, "conservative", name="Everyone")
+    customer = make_customer(
+        owner.business, "Maria Lopez", email="maria@example.com", time_zone=zone_where_it_is_noon()
+    )
+    job = complete_job(owner.business, customer).job
+    due = clock.now() - timedelta(minutes=1)
+    Delivery.objects.filter(enrollment__job=job).update(scheduled_at=due, send_after=due)
+
+    call_command("worker", "--once")
+
+    assert [m.to for m in mail.outbox] == [["maria@example.com"]]
+    log_in(page, owner.user.email)
+    page.get_by_role("link", name="Activity").click()
+    row = page.locator("#activity-table tbody tr").first
+    expect(row).to_contain_text("Sent")
+    expect(row).to_contain_text("maria@example.com")
+    page.screenshot(path=screenshots / "04-worker-activity.png", full_page=True)
+
+    row.get_by_role("link", name="Maria Lopez").click()
+    expect(page.get_by_text(re.compile(r"Sent .* to maria@example\.com"))).to_be_visible()
+    expect(page.get_by_text("Touch 2 · EMAIL")).to_be_visible()
+    page.screenshot(path=screenshots / "04-worker-job-timeline.png", full_page=True)

@@ -8,16 +8,31 @@ class DeliveryAttemptInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = [
-        "number", "provider", "outcome", "started_at", "latency_ms", "provider_message_id",
-        "error_code", "response",
+        "number",
+        "provider",
+        "outcome",
+        "started_at",
+        "latency_ms",
+        "provider_message_id",
+        "error_code",
+        "response",
     ]
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "business", "enrollment", "position", "channel", "status", "scheduled_at",
-        "send_after", "defer_reason", "attempts", "sent_at",
+        "id",
+        "business",
+        "enrollment",
+        "position",
+        "channel",
+        "status",
+        "scheduled_at",
+        "send_after",
+        "defer_reason",
+        "attempts",
+        "sent_at",
     ]
     list_filter = ["status", "channel", "defer_reason"]
     search_fields = ["to_address", "provider_message_id"]

@@ -1,5 +1,6 @@
 """Sample data for live message previews (the editor fills placeholders with these)."""
 
+from touchbase.delivery.rendering import STOP_FOOTER
 from touchbase.inbound.links import link_for
 from touchbase.tenancy.models import Business
 
@@ -16,4 +17,7 @@ def sample_values(business: Business) -> dict[str, str]:
         "service_type": "HVAC",
         "technician_name": "Luis",
         "sender_name": business.sender_name or business.name,
+        # For the editor's first-SMS rule (not placeholders):
+        "_business_name": business.name,
+        "_stop_footer": STOP_FOOTER,
     }

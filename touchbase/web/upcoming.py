@@ -19,6 +19,7 @@ from touchbase import clock
 from touchbase.campaigns.models import Campaign
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.delivery.send_window import load_rules, window_for
 from touchbase.tenancy.models import Business
 
 HORIZON = timedelta(days=7)
@@ -40,19 +41,31 @@ class Upcoming:
     per_day: list[tuple]  # (local date, count) of those deliveries
 
 
-def into_window(at: datetime, business: Business, customer: Customer | None) -> datetime:
-    """The first moment at or after `at` inside the business's send window, in the
-    customer's time zone (else the business's)."""
-    tz = ZoneInfo((customer.time_zone if customer else "") or business.time_zone)
-    local = at.astimezone(tz)
-    start, end = business.send_window_start, business.send_window_end
-    if local.time() < start:
-        local = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
-    elif local.time() >= end:
-        local = (local + timedelta(days=1)).replace(
-            hour=start.hour, minute=start.minute, second=0, microsecond=0
-        )
-    return local.astimezone(at.tzinfo)
+class Windows:
+    """The worker's own send-window rules (business window narrowed by federal and state
+    law, in the recipient's zones), one window per customer."""
+
+    def __init__(self, business: Business):
+        self.business = business
+        self.rules = load_rules()
+        self.cache: dict[int | None, object] = {}
+
+    def into_window(self, at: datetime, customer: Customer | None) -> datetime:
+        key = customer.pk if customer else None
+        if key not in self.cache:
+            try:
+                self.cache[key] = window_for(
+                    customer or Customer(business=self.business), self.business, self.rules
+                )
+            except ValueError:  # contradictory rules: show the unadjusted time
+                self.cache[key] = None
+        window = self.cache[key]
+        if window is None:
+            return at
+        try:
+            return window.next_opening(at)
+        except ValueError:
+            return at
 
 
 def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
@@ -60,6 +73,7 @@ def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
     now = clock.now()
     horizon = now + HORIZON
     touches = {touch.position: touch for touch in campaign.touches.all()}
+    windows = Windows(business)
     due = Delivery.objects.filter(
         business=business,
         enrollment__campaign=campaign,
@@ -78,12 +92,12 @@ def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
             if touch is None:
                 break
             scheduled += timedelta(hours=touch.delay_hours)
-            at = into_window(scheduled, business, customer)
+            at = windows.into_window(scheduled, customer)
             if at >= horizon:
                 break
             sends.append(UpcomingSend(at, position, touch.channel, customer, True))
     sends.sort(key=lambda send: send.at)
-    _apply_throttle(sends, business)
+    _apply_throttle(sends, business, windows)
     per_day = [
         (row["day"], row["n"])
         for row in due.annotate(day=TruncDate("send_after", tzinfo=ZoneInfo(business.time_zone)))
@@ -98,7 +112,7 @@ def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
     )
 
 
-def _apply_throttle(sends: list[UpcomingSend], business: Business) -> None:
+def _apply_throttle(sends: list[UpcomingSend], business: Business, windows: Windows) -> None:
     """Push sends past a full hour (per channel) into the next hour, in order."""
     limits = {"email": business.email_hourly_limit, "sms": business.sms_hourly_limit}
     used: Counter = Counter()
@@ -108,5 +122,5 @@ def _apply_throttle(sends: list[UpcomingSend], business: Business) -> None:
             if used[(send.channel, hour)] < limits[send.channel]:
                 used[(send.channel, hour)] += 1
                 break
-            send.at = into_window(hour + timedelta(hours=1), business, send.customer)
+            send.at = windows.into_window(hour + timedelta(hours=1), send.customer)
     sends.sort(key=lambda send: send.at)

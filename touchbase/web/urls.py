@@ -79,8 +79,9 @@ urlpatterns = [
     path("templates/<int:pk>/copy/", templates.template_copy, name="template_copy"),
     # activity
     path("activity/", activity.activity, name="activity"),
+    path("activity/<int:pk>/resolve/", activity.delivery_resolve, name="delivery_resolve"),
     # settings
     path("settings/", settings.business_settings, name="settings"),
-    path("settings/test-email/", settings.test_email, name="settings_test_email"),
+    path("settings/test-message/", settings.test_message, name="settings_test_message"),
     path("settings/team/", account.team, name="team"),
 ]

@@ -158,9 +158,9 @@ class TouchForm(forms.Form):
         self.fields["template"].queryset = templates
         if self.prefix == "touch1":
             self.fields["delay_hours"].label = "Hours after the job is completed"
-            self.fields["delay_hours"].help_text = (
-                "Unless Settings time the first message per service."
-            )
+            self.fields[
+                "delay_hours"
+            ].help_text = "Unless Settings time the first message per service."
         self.fields["template"].label_from_instance = lambda t: (
             f"{t.name} ({t.get_channel_display()}{', default' if t.is_system else ''})"
         )

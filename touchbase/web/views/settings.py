@@ -1,15 +1,20 @@
 """Settings: profile, timing, cooldown, send window, throttles, stop-on-reply, sender
 identity, providers (with a test message), webhook secret."""
 
+import uuid
+
 from django import forms
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from touchbase.channels import Channel
+from touchbase.customers.services import normalize_phone
+from touchbase.delivery.backends import transport_for
+from touchbase.delivery.backends.base import OutgoingMessage, SendError
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
 from touchbase.tenancy.services import update_business_settings
 from touchbase.web.current import business_view
@@ -82,26 +87,55 @@ def business_settings(request: HttpRequest) -> HttpResponse:
         "web/settings/settings.html",
         {
             "form": form,
-            "email_backend": django_settings.EMAIL_BACKEND.rsplit(".", 2)[-2],
+            "email_backend": django_settings.EMAIL_BACKEND,
+            "sms_backend": django_settings.TOUCHBASE_SMS_BACKEND,
             "nav": "settings",
         },
     )
 
 
+class TestMessageForm(forms.Form):
+    channel = forms.ChoiceField(choices=Channel.choices)
+    phone = forms.CharField(label="Your mobile number", required=False, max_length=30)
+
+
 @business_view
 @require_POST
-def test_email(request: HttpRequest) -> HttpResponse:
-    """Send a test email to the logged-in owner through the configured email provider."""
+def test_message(request: HttpRequest) -> HttpResponse:
+    """Send a test email (to the logged-in owner) or text (to the number given) through the
+    same transport the worker uses, and say what the provider answered."""
     business = request.business
+    form = TestMessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose email or SMS.")
+        return redirect("web:settings")
+    channel = form.cleaned_data["channel"]
+    text = f"touchbase test from {business.name}: your review requests can go out this way."
     try:
-        send_mail(
-            subject=f"touchbase test email for {business.name}",
-            message="If you can read this, touchbase can send your review requests by email.",
-            from_email=business.sender_email or None,
-            recipient_list=[request.user.email],
-        )
-    except Exception as exc:  # any provider failure is reported to the owner, not raised
-        messages.error(request, f"The test email failed: {type(exc).__name__}: {exc}")
+        if channel == Channel.SMS:
+            to = normalize_phone(form.cleaned_data["phone"] or business.contact_phone)
+            if not to:
+                raise ValidationError({"phone": "enter the number to text"})
+            message = OutgoingMessage(channel=Channel.SMS, to=to, text=text)
+        else:
+            to = request.user.email
+            message = OutgoingMessage(
+                channel=Channel.EMAIL,
+                to=to,
+                text=text,
+                subject=f"touchbase test email for {business.name}",
+                from_name=business.sender_name or business.name,
+                reply_to=business.reply_to_email,
+            )
+        sent = transport_for(channel).send(message, idempotency_key=f"test-{uuid.uuid4()}")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except SendError as exc:
+        messages.error(request, f"The provider refused the test: {exc} {exc.code}".strip())
+    except Exception as exc:  # any transport failure is reported to the owner, not raised
+        messages.error(request, f"The test failed: {type(exc).__name__}: {exc}")
     else:
-        messages.success(request, f"Test email sent to {request.user.email}.")
+        messages.success(
+            request, f"Test {channel} sent to {to} (provider id {sent.provider_message_id})."
+        )
     return redirect("web:settings")

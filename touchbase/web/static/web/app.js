@@ -4,20 +4,31 @@
 
   // --- SMS segments, counted as carriers do (PRODUCT §8) -----------------------------------
   var GSM_BASIC =
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   var GSM_EXTENSION = "^{}\\[~]|€\f";
 
+  // The same rule as touchbase.delivery.segments: a two-unit character never straddles two
+  // segments, so the count walks the message rather than dividing.
   function smsSegments(text) {
-    var units = 0, gsm = true;
-    for (var ch of text) {
-      if (GSM_BASIC.indexOf(ch) >= 0) units += 1;
-      else if (GSM_EXTENSION.indexOf(ch) >= 0) units += 2;
-      else { gsm = false; break; }
+    var chars = Array.from(text), gsm = true, sizes = [];
+    for (var ch of chars) {
+      if (GSM_BASIC.indexOf(ch) < 0 && GSM_EXTENSION.indexOf(ch) < 0) { gsm = false; break; }
     }
-    if (!gsm) units = text.length; // UTF-16 code units: an emoji counts two
-    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
-    var segments = units === 0 ? 0 : units <= single ? 1 : Math.ceil(units / part);
+    for (var c of chars) {
+      if (gsm) sizes.push(GSM_EXTENSION.indexOf(c) >= 0 ? 2 : 1);
+      else sizes.push(c.codePointAt(0) > 0xffff ? 2 : 1);
+    }
+    var units = sizes.reduce(function (a, b) { return a + b; }, 0);
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67, segments = 0;
+    if (units > 0 && units <= single) segments = 1;
+    else if (units > single) {
+      var used = 0; segments = 1;
+      sizes.forEach(function (size) {
+        if (used + size > part) { segments += 1; used = 0; }
+        used += size;
+      });
+    }
     return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: segments };
   }
   window.touchbaseSmsSegments = smsSegments;
@@ -41,6 +52,29 @@
     return { text: text, level: "" };
   }
 
+  // The worker makes the first SMS of a sequence name the business and end with the opt-out
+  // line (touchbase.delivery.rendering.sms_text); the editor previews exactly that.
+  function firstSmsText(text, values) {
+    var out = text.trim(), name = values._business_name || "";
+    if (name && out.toLowerCase().indexOf(name.toLowerCase()) < 0) out = name + ": " + out;
+    if (!/reply stop to opt out$/i.test(out.replace(/[ .!]+$/, ""))) out = out + " " + values._stop_footer;
+    return out;
+  }
+
+  function isFirstSms(box) {
+    var boxes = document.querySelectorAll("[data-preview][data-sequence]");
+    for (var i = 0; i < boxes.length; i++) {
+      var select = document.querySelector(boxes[i].dataset.previewBody);
+      var option = select && select.options[select.selectedIndex];
+      if (option && option.dataset.channel === "sms") return boxes[i] === box;
+    }
+    return false;
+  }
+
+  function updateAll(root) {
+    root.querySelectorAll("[data-preview]").forEach(updatePreview);
+  }
+
   // A template preview: [data-preview] holds the selectors of its subject/body sources.
   function updatePreview(box) {
     var values = sampleValues();
@@ -61,6 +95,9 @@
       channel = option ? option.dataset.channel : channel;
     }
     var rendered = render(bodyText, values);
+    if (channel === "sms" && box.hasAttribute("data-sequence") && isFirstSms(box)) {
+      rendered = firstSmsText(rendered, values);
+    }
     var out = box.querySelector("[data-preview-out]");
     var subjectText = subject ? subject.value : box.dataset.subjectText;
     out.textContent = (subjectText ? "Subject: " + render(subjectText, values) + "\n\n" : "") + rendered;
@@ -83,8 +120,8 @@
       ["previewBody", "previewSubject", "previewChannelFrom"].forEach(function (key) {
         var source = box.dataset[key] && document.querySelector(box.dataset[key]);
         if (source) {
-          source.addEventListener("input", function () { updatePreview(box); });
-          source.addEventListener("change", function () { updatePreview(box); });
+          source.addEventListener("input", function () { updateAll(document); });
+          source.addEventListener("change", function () { updateAll(document); });
         }
       });
       updatePreview(box);
