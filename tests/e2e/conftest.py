@@ -2,6 +2,7 @@
 browser download) against pytest-django's live server. Each journey saves a screenshot
 under test-results/."""
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -26,10 +27,35 @@ CHROMIUM_ARGS = [
 PASSWORD = "a-long-test-password-1"
 
 
+def _is_e2e(item) -> bool:
+    return "tests/e2e/" in str(item.path).replace(os.sep, "/")
+
+
 def pytest_collection_modifyitems(config, items):
+    """Browser journeys run last: each ends by emptying the database (a transactional test's
+    flush), which no other test should have to recover from."""
     for item in items:
-        if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
+        if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=_is_e2e)  # stable: everything else keeps pytest-django's order
+
+
+DATA_MIGRATIONS = (
+    # (module, a model its rows live in): rows every database has after `migrate`.
+    ("touchbase.campaigns.migrations.0002_system_templates_and_presets", "campaigns.Campaign"),
+    ("touchbase.delivery.migrations.0003_send_window_rules", "delivery.SendWindowRule"),
+)
+
+
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    """The presets, system templates and send-window rules the data migrations create are
+    gone after an earlier transactional test's flush: create them again."""
+    from django.apps import apps
+
+    for module, model in DATA_MIGRATIONS:
+        if not apps.get_model(model).objects.exists():
+            importlib.import_module(module).create(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -21,28 +21,42 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # account
     path("accounts/signup/", account.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="web/account/login.html"),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(success_url=reverse_lazy("web:password_reset_done")),
+        auth_views.PasswordResetView.as_view(
+            template_name="web/account/password_reset_form.html",
+            success_url=reverse_lazy("web:password_reset_done"),
+            email_template_name="web/account/password_reset_email.txt",
+            subject_template_name="web/account/password_reset_subject.txt",
+        ),
         name="password_reset",
     ),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="web/account/password_reset_done.html"
+        ),
         name="password_reset_done",
     ),
     path(
         "accounts/password-reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("web:password_reset_complete")
+            template_name="web/account/password_reset_confirm.html",
+            success_url=reverse_lazy("web:password_reset_complete"),
         ),
         name="password_reset_confirm",
     ),
     path(
         "accounts/password-reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/account/password_reset_complete.html"
+        ),
         name="password_reset_complete",
     ),
     path("business/switch/", account.business_switch, name="business_switch"),

@@ -13,7 +13,6 @@ from touchbase.delivery.services import mark_uncertain_sent, requeue_uncertain
 from touchbase.web.current import business_view
 from touchbase.web.forms import redirect_back
 
-
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
 
 
