@@ -36,6 +36,11 @@ test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/touchbase makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server); results merged
+## into bench/results/latest.json
+bench: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python bench/web_pages.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

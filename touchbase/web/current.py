@@ -6,10 +6,12 @@ falls back to the user's first business, so a request never reaches another tena
 
 from collections.abc import Callable
 from functools import wraps
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from touchbase.tenancy.models import Business
 
@@ -54,6 +56,8 @@ def business_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         if business is None:
             return redirect("web:business_new")
         request.business = business
-        return view(request, *args, **kwargs)
+        # Times on the owner's pages read in the business's own time zone.
+        with timezone.override(ZoneInfo(business.time_zone)):
+            return view(request, *args, **kwargs)
 
     return wrapper

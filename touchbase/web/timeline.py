@@ -4,6 +4,8 @@ clicked — from the delivery rows that exist and, for touches still ahead, thei
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from touchbase.campaigns.models import Enrollment, Touch
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.inbound.models import Event
@@ -28,23 +30,27 @@ class EnrollmentTimeline:
     steps: list[Step]
 
 
+def _when(moment: datetime) -> str:
+    """A time in the active (the business's) time zone, as the owner reads it."""
+    return timezone.localtime(moment).strftime("%b %-d, %H:%M %Z")
+
+
 def _delivery_step(delivery: Delivery, touch: Touch | None, clicks: list[Event]) -> Step:
     step = Step(
         delivery.position, delivery.channel, touch, delivery, delivery.scheduled_at, delivery.status
     )
-    fmt = "%b %-d, %H:%M UTC"
-    step.notes.append(f"Scheduled for {delivery.scheduled_at:{fmt}}")
+    step.notes.append(f"Scheduled for {_when(delivery.scheduled_at)}")
     if delivery.send_after > delivery.scheduled_at and delivery.status in (
         DeliveryStatus.PENDING,
         DeliveryStatus.HELD,
     ):
         step.state = "deferred" if delivery.status == DeliveryStatus.PENDING else "held"
         reason = delivery.defer_reason.replace("_", " ") or "retry"
-        step.notes.append(f"Deferred to {delivery.send_after:{fmt}} ({reason})")
+        step.notes.append(f"Deferred to {_when(delivery.send_after)} ({reason})")
     if delivery.status == DeliveryStatus.SENT and delivery.sent_at:
-        step.notes.append(f"Sent {delivery.sent_at:{fmt}} to {delivery.to_address}")
+        step.notes.append(f"Sent {_when(delivery.sent_at)} to {delivery.to_address}")
     if delivery.receipt_status:
-        when = f" {delivery.receipt_at:{fmt}}" if delivery.receipt_at else ""
+        when = f" {_when(delivery.receipt_at)}" if delivery.receipt_at else ""
         step.notes.append(f"{delivery.receipt_status.capitalize()}{when}")
         if delivery.receipt_status == DELIVERED:
             step.state = "delivered"
@@ -56,7 +62,7 @@ def _delivery_step(delivery: Delivery, touch: Touch | None, clicks: list[Event])
         step.notes.append(f"Error {delivery.error_code}: {delivery.error_message}".strip())
     for click in clicks:
         step.state = "clicked"
-        step.notes.append(f"Review link clicked {click.occurred_at:{fmt}}")
+        step.notes.append(f"Review link clicked {_when(click.occurred_at)}")
     return step
 
 
@@ -79,7 +85,7 @@ def enrollment_timeline(enrollment: Enrollment) -> EnrollmentTimeline:
         elif enrollment.is_live and previous is not None and touch is not None:
             projected = previous + timedelta(hours=touch.delay_hours)
             step = Step(position, touch.channel, touch, None, projected, "planned")
-            step.notes.append(f"Planned for about {projected:%b %-d, %H:%M UTC}")
+            step.notes.append(f"Planned for about {_when(projected)}")
         else:
             step = Step(position, touch.channel if touch else "", touch, None, None, "not sent")
             step.notes.append("Not sent: the sequence ended before this touch")
