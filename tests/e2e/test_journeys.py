@@ -83,7 +83,7 @@ def test_changing_an_sms_touch_message_changes_the_segment_count(page, owner, sc
     counter, preview = page.locator("#touch1-segments"), page.locator("#touch1-preview")
     expect(counter).to_contain_text("2 segments")
     expect(preview).to_contain_text("Reply STOP to opt out.")
-    page.get_by_label("Message").first.select_option(label="Long thank-you text (SMS)")
+    page.get_by_label("Message").first.select_option(label="Long thank-you text")
 
     expect(counter).to_contain_text("3 segments")
     expect(counter).to_contain_text("long: costs more")
@@ -136,3 +136,18 @@ def test_a_send_by_the_worker_shows_in_activity_and_on_the_job_timeline(page, ow
     expect(page.get_by_text(re.compile(r"Sent .* to maria@example\.com"))).to_be_visible()
     expect(page.get_by_text("Touch 2 · EMAIL")).to_be_visible()
     page.screenshot(path=screenshots / "04-worker-job-timeline.png", full_page=True)
+
+
+def test_the_job_list_narrows_as_the_owner_types(page, owner):
+    for name in ("Maria Lopez", "James Carter"):
+        complete_job(owner.business, make_customer(owner.business, name))
+    log_in(page, owner.user.email)
+    page.goto("/jobs/")
+    rows = page.locator("#results tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.get_by_label("Search").press_sequentially("carter")
+
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("James Carter")
+    assert "q=carter" in page.url  # the filtered list has its own address

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -168,7 +168,7 @@ class TouchForm(forms.Form):
 
 def _templates_for(business) -> "QuerySet[MessageTemplate]":  # noqa: F821
     return MessageTemplate.objects.filter(Q(business=business) | Q(business=None)).order_by(
-        "business_id", "channel", "name"
+        "channel", F("business_id").asc(nulls_first=True), "name"
     )
 
 
