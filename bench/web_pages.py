@@ -155,7 +155,7 @@ def measure(client, url: str) -> float:
 
 def main() -> None:
     reuse = bool(KEEP) and bool(
-        admin(f"SELECT 1 FROM pg_database WHERE datname = '{SCRATCH}'")  # noqa: S608
+        admin(f"SELECT 1 FROM pg_database WHERE datname = '{SCRATCH}'")
     )
     if not reuse:
         admin(f"CREATE DATABASE {SCRATCH}")
