@@ -4,11 +4,11 @@ business, on PostgreSQL (issue 6: goal <= 300 ms each).
     make bench                      # or: .venv/bin/python bench/web_pages.py
 
 Creates a scratch database next to $BENCH_DATABASE_URL (default: the local PostgreSQL),
-migrates it, bulk-loads one business (200k customers, jobs and enrollments; ~460k
-deliveries spread over 60 days), renders each page through Django's test client (the
-whole request: middleware, queries, templates) and merges `dashboard_ms` and
-`campaign_detail_ms` (medians) into bench/results/latest.json. The database is dropped
-afterwards.
+migrates it and bulk-loads one business: 200k customers, jobs and enrollments over 60 days
+(the last 10 days' still running, older ones completed or stopped; ~500k deliveries). Then
+it renders each page through Django's test client (the whole request: middleware, queries,
+templates) and merges `dashboard_ms` and `campaign_detail_ms` (medians) into
+bench/results/latest.json. The database is dropped afterwards.
 """
 
 import json
@@ -94,10 +94,23 @@ def seed(n: int):
             )
             for customer, age in zip(customers, ages, strict=True)
         )
-        enrollments = []
+        # Recent enrollments are still running; older ones completed or were stopped.
+        enrollments, plans = [], []
         for customer, job, age in zip(customers, jobs, ages, strict=True):
-            roll = rng.random()
-            status = "active" if roll < 0.3 else "completed" if roll < 0.8 else "stopped"
+            enrolled_at = now - age
+            if age < timedelta(days=10):
+                status, reason = "active", ""
+                due, sent = enrolled_at, 0
+                for touch in touches:
+                    if due + timedelta(hours=touch.delay_hours) > now:
+                        break
+                    due += timedelta(hours=touch.delay_hours)
+                    sent += 1
+                sent = min(sent, len(touches) - 1)
+            elif rng.random() < 0.75:
+                status, reason, sent = "completed", "", len(touches)
+            else:
+                status, reason, sent = "stopped", rng.choice(stop_reasons), rng.randint(1, 2)
             enrollments.append(
                 Enrollment(
                     business=business,
@@ -105,23 +118,24 @@ def seed(n: int):
                     job=job,
                     customer=customer,
                     status=status,
-                    stop_reason=rng.choice(stop_reasons) if status == "stopped" else "",
-                    current_position=2 if status == "active" else 3,
-                    enrolled_at=now - age,
-                    stopped_at=now - age + timedelta(hours=30) if status == "stopped" else None,
-                    completed_at=now - age + timedelta(days=10) if status == "completed" else None,
+                    stop_reason=reason,
+                    current_position=min(sent + 1, len(touches)),
+                    enrolled_at=enrolled_at,
+                    stopped_at=enrolled_at + timedelta(days=5) if reason else None,
+                    completed_at=enrolled_at + timedelta(days=10)
+                    if status == "completed"
+                    else None,
                 )
             )
+            plans.append(sent)
         Enrollment.objects.bulk_create(enrollments)
         deliveries = []
-        for enrollment in enrollments:
+        for enrollment, sent in zip(enrollments, plans, strict=True):
             at = enrollment.enrolled_at
-            last = (
-                2 if enrollment.status == "active" else 3 if enrollment.status == "completed" else 1
-            )
-            for touch in touches[:last]:
+            rows = sent + 1 if enrollment.status == "active" else sent
+            for touch in touches[:rows]:
                 at = at + timedelta(hours=touch.delay_hours)
-                pending = enrollment.status == "active" and touch.position == last
+                pending = touch.position > sent
                 deliveries.append(
                     Delivery(
                         business=business,
@@ -154,9 +168,7 @@ def measure(client, url: str) -> float:
 
 
 def main() -> None:
-    reuse = bool(KEEP) and bool(
-        admin(f"SELECT 1 FROM pg_database WHERE datname = '{SCRATCH}'")
-    )
+    reuse = bool(KEEP) and bool(admin(f"SELECT 1 FROM pg_database WHERE datname = '{SCRATCH}'"))
     if not reuse:
         admin(f"CREATE DATABASE {SCRATCH}")
     try:

@@ -132,3 +132,17 @@ def test_upcoming_sends_spread_past_the_hourly_throttle(business):
     sends = [s for s in upcoming_sends(first.enrollment.campaign).sends if s.position == 1]
 
     assert sends[1].at - sends[0].at >= timedelta(minutes=30)
+
+
+def test_the_funnel_of_a_period_leaves_out_older_enrollments(business, clock):
+    old = enroll(business, "Old")
+    mark_sent(old, tb_clock.now())
+    clock.shift(timedelta(days=40))
+    recent = enroll(business, "Recent")
+    mark_sent(recent, tb_clock.now())
+    campaign = recent.enrollment.campaign
+
+    last_30_days = campaign_funnel(campaign, since=tb_clock.now() - timedelta(days=30))
+
+    assert last_30_days[0].sent == 1
+    assert campaign_funnel(campaign)[0].sent == 2

@@ -215,30 +215,32 @@ class FunnelStep:
 COUNTED = ("sent", "delivered", "failed", "skipped", "waiting")
 
 
-def campaign_funnel(campaign: Campaign) -> list[FunnelStep]:
+def campaign_funnel(campaign: Campaign, since: datetime | None = None) -> list[FunnelStep]:
     """Per touch: sent, delivered, failed, skipped and still waiting (one grouped query), and
     clicked: the distinct deliveries whose tracked review link was opened."""
     touches = {touch.position: touch for touch in campaign.touches.all()}
-    rows = (
-        Delivery.objects.filter(business_id=campaign.business_id, enrollment__campaign=campaign)
-        .values("position")
-        .annotate(
-            sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
-            delivered=Count("pk", filter=Q(receipt_status=DELIVERED)),
-            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-            skipped=Count("pk", filter=Q(status=DeliveryStatus.SKIPPED)),
-            waiting=Count("pk", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
-        )
+    deliveries = Delivery.objects.filter(
+        business_id=campaign.business_id, enrollment__campaign=campaign
+    )
+    events = Event.objects.filter(
+        business_id=campaign.business_id,
+        kind__in=CLICK_KINDS,
+        delivery__enrollment__campaign=campaign,
+    )
+    if since is not None:
+        # A touch is scheduled after its enrollment, so both filters can use an index.
+        deliveries = deliveries.filter(scheduled_at__gte=since, enrollment__enrolled_at__gte=since)
+        events = events.filter(delivery__enrollment__enrolled_at__gte=since)
+    rows = deliveries.values("position").annotate(
+        sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
+        delivered=Count("pk", filter=Q(receipt_status=DELIVERED)),
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        skipped=Count("pk", filter=Q(status=DeliveryStatus.SKIPPED)),
+        waiting=Count("pk", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
     )
     by_position = {row["position"]: row for row in rows}
     clicks = dict(
-        Event.objects.filter(
-            business_id=campaign.business_id,
-            kind__in=CLICK_KINDS,
-            delivery__enrollment__campaign=campaign,
-        )
-        .values_list("delivery__position")
-        .annotate(Count("delivery_id", distinct=True))
+        events.values_list("delivery__position").annotate(Count("delivery_id", distinct=True))
     )
     positions = sorted(set(touches) | set(by_position))
     steps = []
@@ -255,14 +257,14 @@ def campaign_funnel(campaign: Campaign) -> list[FunnelStep]:
     return steps
 
 
-def stop_reasons(campaign: Campaign) -> list[dict]:
+def stop_reasons(campaign: Campaign, since: datetime | None = None) -> list[dict]:
     labels = dict(StopReason.choices)
+    stopped = Enrollment.objects.filter(campaign=campaign, status="stopped")
+    if since is not None:
+        stopped = stopped.filter(enrolled_at__gte=since)
     return [
         {"reason": row["stop_reason"], "label": labels.get(row["stop_reason"]), "count": row["n"]}
-        for row in Enrollment.objects.filter(campaign=campaign, status="stopped")
-        .values("stop_reason")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
+        for row in stopped.values("stop_reason").annotate(n=Count("pk")).order_by("-n")
     ]
 
 
