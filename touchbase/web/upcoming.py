@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from touchbase import clock
-from touchbase.campaigns.models import Campaign
+from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, Campaign
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.send_window import load_rules, window_for
@@ -77,6 +77,9 @@ def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
     due = Delivery.objects.filter(
         business=business,
         enrollment__campaign=campaign,
+        # Only live enrollments have a pending touch; saying so lets the join read the small
+        # index of live enrollments instead of every enrollment of the campaign.
+        enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
         status=DeliveryStatus.PENDING,
         send_after__lt=horizon,
     )
