@@ -5,6 +5,7 @@ email and SMS backends in development. `DATABASE_URL=postgres://...` switches to
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "anymail",
     "touchbase.tenancy",
     "touchbase.customers",
     "touchbase.jobs",
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and views: a flood on the public links and webhooks stops here.
+    "touchbase.inbound.ratelimit.PublicRateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -117,6 +121,23 @@ STATICFILES_DIRS = [
 # Phone numbers typed without a country code are read as numbers of this region.
 TOUCHBASE_DEFAULT_PHONE_REGION = env("TOUCHBASE_DEFAULT_PHONE_REGION", "US")
 
+# Inbound events (tracked links, webhooks). Twilio webhooks are accepted only with a valid
+# X-Twilio-Signature made with TOUCHBASE_TWILIO["auth_token"] (below); without a token every
+# Twilio webhook is refused.
+# Email provider webhooks (/hooks/email/<esp>/tracking/) need HTTP basic auth "user:password".
+# Unset: a random secret nobody knows, so every call is refused rather than open to anyone.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env("TOUCHBASE_EMAIL_WEBHOOK_SECRET") or f"unset:{secrets.token_urlsafe(24)}",
+}
+# Requests per minute from one client address to the public links (/r/ /u/ /f/) and to the
+# webhooks (/hooks/...). Behind N reverse proxies set TOUCHBASE_TRUSTED_PROXY_HOPS=N so the
+# client is read from X-Forwarded-For.
+TOUCHBASE_RATE_LIMITS = {
+    "links": envint("TOUCHBASE_RATE_LIMIT_LINKS", 60, minimum=1),
+    "hooks": envint("TOUCHBASE_RATE_LIMIT_HOOKS", 600, minimum=1),
+}
+TOUCHBASE_TRUSTED_PROXY_HOPS = envint("TOUCHBASE_TRUSTED_PROXY_HOPS", 0, minimum=0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -168,7 +189,7 @@ TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
     "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 8, minimum=1),
     # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
-    "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=5),
+    "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.
     "window_spread_minutes": envint("TOUCHBASE_SEND_WINDOW_SPREAD_MINUTES", 30, minimum=0),

@@ -70,6 +70,7 @@ def test_up_migrates_seeds_serves_and_the_demo_login_works(tmp_path):
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     assert f"Demo login: {DEMO_EMAIL} / touchbase-demo" in output
+    assert "worker " in output and " started" in output  # the worker runs beside the web app
     assert process.returncode == 0, output
 
 

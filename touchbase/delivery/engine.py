@@ -166,7 +166,7 @@ class DeliveryEngine:
                 Delivery.objects.select_for_update(of=("self", "enrollment"))
                 .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
                 .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=self.owner)
-                .order_by("send_after")
+                .order_by("send_after", "id")
             )
             if not deliveries:
                 return []

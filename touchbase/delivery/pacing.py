@@ -1,9 +1,10 @@
 """Throttles and frequency caps (PRODUCT §3, §8).
 
-- Per business and channel, an hourly limit paced evenly: sends are spaced 3600/limit
-  seconds apart (GCRA with no burst). A touch that must wait *reserves* its slot, so the
-  waiting touches come back one interval apart instead of all at once, and a touch that
-  comes back at its reserved slot passes without taking another.
+- Per business and channel, an hourly limit paced evenly (GCRA): sends are spaced
+  3600/limit seconds apart, with a burst of at most one minute's share of the limit
+  (100/h: none, strictly one every 36 s; 6,000/h: 100 at once). A touch that must wait
+  *reserves* its slot, so waiting touches come back one interval apart instead of all at
+  once, and a touch that comes back at its reserved slot passes without taking another.
 - Per recipient: at most one email and one SMS an hour, and 3 SMS in 24 hours to a number,
   across every campaign of the business. Counted by address: two customers sharing a phone
   share its cap, which is what the person holding the phone would want.
@@ -73,12 +74,14 @@ class Throttle:
         }
         self.changed: set[tuple[int, str]] = set()
 
-    def interval(self, business_id: int, channel: str) -> timedelta:
+    def pace(self, business_id: int, channel: str) -> tuple[timedelta, timedelta]:
+        """(interval between sends, burst tolerance) for a business's channel."""
         business = self.businesses[business_id]
         limit = (
             business.email_hourly_limit if channel == Channel.EMAIL else business.sms_hourly_limit
         )
-        return timedelta(seconds=3600 / limit)
+        interval = timedelta(seconds=3600 / limit)
+        return interval, interval * (max(1, limit // 60) - 1)
 
     def admit(self, delivery: Delivery, now: datetime) -> datetime | None:
         """None: send now. Else the reserved slot to defer the delivery to."""
@@ -87,12 +90,12 @@ class Throttle:
         key = (delivery.business_id, delivery.channel)
         state = self.states[key]
         self.changed.add(key)
-        interval = self.interval(*key)
-        if state.next_slot_at <= now:
-            state.next_slot_at = now + interval
+        interval, tolerance = self.pace(*key)
+        slot = state.next_slot_at - tolerance
+        if slot <= now:
+            state.next_slot_at = max(state.next_slot_at, now) + interval
             return None
-        slot = state.next_slot_at
-        state.next_slot_at = slot + interval
+        state.next_slot_at += interval
         return slot
 
     def save(self) -> None:

@@ -42,12 +42,17 @@ class Command(BaseCommand):
     def process_commands(self, addr: str) -> dict[str, list[str]]:
         touchbase = [sys.executable, "-m", "touchbase"]
         # --insecure: serve static files (admin CSS) from this single-machine setup.
-        return {"web": [*touchbase, "runserver", "--noreload", "--insecure", addr]}
+        return {
+            "web": [*touchbase, "runserver", "--noreload", "--insecure", addr],
+            "worker": [*touchbase, "worker"],
+        }
 
     def supervise(self, commands: dict[str, list[str]]) -> int:
-        children = {
-            name: subprocess.Popen(argv, env=os.environ.copy()) for name, argv in commands.items()
-        }
+        # The embedded default sends nothing for real: console email and SMS unless the
+        # operator configured providers.
+        env = {"TOUCHBASE_EMAIL_BACKEND": "console", "TOUCHBASE_SMS_BACKEND": "console"}
+        env.update(os.environ)
+        children = {name: subprocess.Popen(argv, env=env) for name, argv in commands.items()}
         stopping = False
 
         def stop(signum, frame):

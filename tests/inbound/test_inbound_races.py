@@ -1,0 +1,117 @@
+"""Replays and duplicates arriving at the same moment: only PostgreSQL runs them truly
+concurrently (row locks, unique-index waits)."""
+
+import importlib
+import threading
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+
+from tests.factories import make_business
+from tests.inbound.conftest import send_first_touch
+from touchbase.campaigns.models import Campaign
+from touchbase.customers.models import ConsentRecord
+from touchbase.inbound import services
+from touchbase.inbound.models import Event, InboundSms
+from touchbase.jobs.models import Job
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _ensure_presets() -> None:
+    """The presets and system templates come from a data migration, and a transactional
+    test ends by emptying every table: put them back for the next test."""
+    if not Campaign.objects.filter(business__isnull=True).exists():
+        migration = importlib.import_module(
+            "touchbase.campaigns.migrations.0002_system_templates_and_presets"
+        )
+        migration.create(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def presets(transactional_db):
+    _ensure_presets()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def presets_for_later_modules(django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _ensure_presets()
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
+
+
+def race(count: int, action) -> tuple[list, list]:
+    start = threading.Barrier(count)
+    results, errors = [], []
+
+    def run(n):
+        try:
+            start.wait()
+            results.append(action(n))
+        except Exception as exc:  # surfaced by the caller's assertions
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def test_eight_stops_at_once_send_one_confirmation_and_write_one_opt_out():
+    business = make_business()
+    send_first_touch(business, preset_key="aggressive", phone="3055550142", sms_consent=True)
+
+    results, errors = race(
+        8,
+        lambda n: services.handle_inbound_sms(
+            message_sid=f"SM{n}", from_number="+13055550142", body="STOP"
+        ),
+    )
+
+    assert errors == []
+    assert sum(1 for result in results if result.answer_text) == 1
+    assert InboundSms.objects.count() == 8
+    assert ConsentRecord.objects.filter(action="opt_out").count() == 1
+
+
+def test_one_job_webhook_delivered_eight_times_at_once_creates_one_job():
+    business = make_business()
+    body = {
+        "external_id": "ST-1",
+        "service_type": "hvac",
+        "customer": {"name": "Pat", "email": "pat@example.com"},
+    }
+
+    results, errors = race(
+        8,
+        lambda n: services.handle_job_webhook(business=business, data=body, signature="sha256=ab"),
+    )
+
+    assert len(results) == 1
+    assert all(isinstance(error, services.ReplayedWebhook) for error in errors)
+    assert Job.objects.count() == 1
+    assert Event.objects.filter(source="job_webhook").count() == 1
+
+
+def test_eight_clicks_at_once_stop_the_sequence_once():
+    business = make_business(review_url="https://example.com/review")
+    sent = send_first_touch(business)
+    delivery = sent.delivery
+
+    results, errors = race(
+        8, lambda n: services.record_click(delivery=delivery, user_agent=BROWSER)
+    )
+
+    assert errors == []
+    assert sum(result.stopped for result in results) == 1
+    assert sum(result.first for result in results) == 1
+    assert sent.enrollment.stop_reason == "review_clicked"
+    assert Event.objects.filter(kind="review_clicked").count() == 1

@@ -1,0 +1,238 @@
+"""Public endpoints: tracked links (no login) and provider webhooks (signature checked).
+
+Views are thin: they read the request, call one service and shape the answer. A link with a
+forged or unknown token gets a friendly 404 page; a webhook with a bad signature gets 401/403
+and a malformed one 4xx JSON naming the problem, with nothing written.
+"""
+
+import json
+import logging
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+
+from touchbase import clock
+from touchbase.inbound import services
+from touchbase.inbound.links import link_for
+from touchbase.inbound.selectors import delivery_for_token
+from touchbase.inbound.signatures import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    has_valid_twilio_signature,
+    job_webhook_signature_problem,
+)
+from touchbase.tenancy.models import Business
+
+logger = logging.getLogger(__name__)
+
+JOB_WEBHOOK_MAX_BYTES = 64 * 1024
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    # Tokens are capabilities: keep them out of caches and out of the review site's Referer.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _link_not_found(request: HttpRequest) -> HttpResponse:
+    return _no_store(render(request, "inbound/not_found.html", status=404))
+
+
+@require_http_methods(["GET", "HEAD"])
+def review_link(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = delivery_for_token(token, "review")
+    if delivery is None:
+        return _link_not_found(request)
+    result = services.record_click(
+        delivery=delivery,
+        method=request.method or "GET",
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    if not result.destination:
+        return _no_store(
+            render(request, "inbound/no_review_page.html", {"business": delivery.business})
+        )
+    return _no_store(HttpResponseRedirect(result.destination))
+
+
+# No CSRF token: the page has no session or login to protect, the token in the URL is the
+# capability, and a customer whose browser refuses cookies must still be able to send it.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = delivery_for_token(token, "feedback")
+    if delivery is None:
+        return _link_not_found(request)
+    context = {
+        "business": delivery.business,
+        # Offered beside the review link, never instead of it (PRODUCT §8, no review gating).
+        "review_url": link_for(delivery.pk, "review") if delivery.business.review_link else "",
+        "already_sent": hasattr(delivery, "feedback"),
+        "message": "",
+    }
+    if request.method == "POST":
+        message = request.POST.get("message", "")
+        try:
+            result = services.record_feedback(delivery=delivery, message=message)
+        except ValidationError as exc:
+            context.update(message=message, error=exc.message_dict["message"][0])
+            return _no_store(render(request, "inbound/feedback.html", context, status=400))
+        context["already_sent"] = not result.created
+        return _no_store(render(request, "inbound/feedback_thanks.html", context))
+    return _no_store(render(request, "inbound/feedback.html", context))
+
+
+# RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" with no cookie, no
+# CSRF token and no login; the token in the URL is the authority.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    delivery = delivery_for_token(token, "unsubscribe")
+    if delivery is None:
+        return _link_not_found(request)
+    customer = delivery.enrollment.customer if delivery.enrollment_id else None
+    done = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "resubscribe":
+            services.record_resubscribe(delivery=delivery)
+            done = "resubscribed"
+        else:
+            services.record_unsubscribe(delivery=delivery)
+            done = "unsubscribed"
+        if customer is not None:
+            customer.refresh_from_db()
+    context = {
+        "business": delivery.business,
+        "email": delivery.to_address or (customer.email if customer else ""),
+        "opted_out": customer is None or customer.email_opted_out_at is not None,
+        # A deleted customer gets no more email and has nothing to resubscribe.
+        "can_resubscribe": customer is not None,
+        "done": done,
+    }
+    return _no_store(render(request, "inbound/unsubscribe.html", context))
+
+
+def _twiml(text: str = "") -> HttpResponse:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return HttpResponse(str(response), content_type="application/xml")
+
+
+def _forbidden_signature(request: HttpRequest) -> JsonResponse:
+    logger.warning(
+        "refused %s: missing or invalid X-Twilio-Signature (from %s)",
+        request.path,
+        request.META.get("REMOTE_ADDR", "?"),
+    )
+    return JsonResponse({"error": {"X-Twilio-Signature": "missing or invalid"}}, status=403)
+
+
+def _bad_request(exc: ValidationError, status: int = 400) -> JsonResponse:
+    errors = {key: msgs[0] for key, msgs in exc.message_dict.items()}
+    return JsonResponse({"error": errors}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    if not has_valid_twilio_signature(request):
+        return _forbidden_signature(request)
+    try:
+        result = services.handle_inbound_sms(
+            message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
+            from_number=request.POST.get("From", ""),
+            to_number=request.POST.get("To", ""),
+            body=request.POST.get("Body", ""),
+        )
+    except ValidationError as exc:
+        return _bad_request(exc)
+    return _twiml(result.answer_text)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not has_valid_twilio_signature(request):
+        return _forbidden_signature(request)
+    try:
+        services.handle_sms_status(
+            message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
+            status=request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""),
+            error_code=request.POST.get("ErrorCode", ""),
+            error_message=request.POST.get("ErrorMessage", ""),
+            delivery_id=request.GET.get("delivery", ""),
+        )
+    except ValidationError as exc:
+        return _bad_request(exc)
+    return HttpResponse(status=204)
+
+
+def _json_error(status: int, **errors: str) -> JsonResponse:
+    return JsonResponse({"error": errors}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def job_webhook(request: HttpRequest, slug: str) -> JsonResponse:
+    business = Business.objects.filter(slug=slug).first()
+    if business is None:
+        return _json_error(404, business=f"no business {slug!r}")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > JOB_WEBHOOK_MAX_BYTES:
+        return _json_error(413, body=f"is larger than {JOB_WEBHOOK_MAX_BYTES} bytes")
+    body = request.body
+    problem = job_webhook_signature_problem(
+        secret=business.webhook_secret,
+        timestamp=request.headers.get(TIMESTAMP_HEADER, "").strip(),
+        signature=request.headers.get(SIGNATURE_HEADER, "").strip(),
+        body=body,
+        now=clock.now(),
+    )
+    if problem:
+        logger.warning("refused job webhook for %s: %s", business.slug, problem)
+        return _json_error(401, **problem)
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _json_error(400, body=f"is not valid JSON ({exc})")
+    try:
+        result = services.handle_job_webhook(
+            business=business,
+            data=data,
+            signature=request.headers[SIGNATURE_HEADER].strip().lower(),
+        )
+    except services.ReplayedWebhook:
+        return _json_error(409, signature="this request was already received; nothing changed")
+    except ValidationError as exc:
+        return _bad_request(exc)
+    enrollment = result.enrollment
+    return JsonResponse(
+        {
+            "job": {
+                "id": result.job.pk,
+                "external_id": result.job.external_id,
+                "status": result.job.status,
+                "created": result.created,
+            },
+            "enrollment": None
+            if enrollment is None
+            else {
+                "outcome": enrollment.outcome,
+                "enrollment_id": enrollment.enrollment_id,
+                "reason": enrollment.skip_reason or enrollment.error or "",
+                "detail": enrollment.detail,
+            },
+            "warnings": result.warnings,
+        },
+        status=201 if result.created else 200,
+    )
