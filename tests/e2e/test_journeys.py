@@ -151,3 +151,41 @@ def test_the_job_list_narrows_as_the_owner_types(page, owner):
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("James Carter")
     assert "q=carter" in page.url  # the filtered list has its own address
+
+
+PHONE_BROWSER = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_the_customer_opening_the_review_link_stops_the_enrollment(
+    browser, page, owner, live_server, screenshots
+):
+    from touchbase.inbound.links import make_token
+    from touchbase.tenancy.services import update_business_settings
+
+    # The review page: somewhere the test can reach (the live server itself).
+    update_business_settings(business=owner.business, review_url=f"{live_server.url}/healthz")
+    make_campaign(owner.business, "standard", name="Everyone")
+    job = complete_job(owner.business, make_customer(owner.business, "Maria Lopez")).job
+    delivery = Delivery.objects.get(enrollment__job=job)
+    sent_at = clock.now() - timedelta(hours=1)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status="sent", sent_at=sent_at, to_address="maria@example.com"
+    )
+
+    # The customer, on her phone, taps the link in the email.
+    phone = browser.new_context(base_url=live_server.url, user_agent=PHONE_BROWSER)
+    customer_page = phone.new_page()
+    customer_page.goto(f"/r/{make_token(delivery.pk, 'review')}")
+    expect(customer_page).to_have_url(re.compile(r"/healthz$"))
+    phone.close()
+
+    log_in(page, owner.user.email)
+    page.goto(f"/jobs/{job.pk}/")
+    expect(page.get_by_test_id("enrollment-status")).to_have_text("Stopped")
+    expect(page.get_by_test_id("stop-reason")).to_have_text("Clicked the review link")
+    expect(page.get_by_text(re.compile("Review link clicked"))).to_be_visible()
+    page.screenshot(path=screenshots / "05-review-link-stops-enrollment.png", full_page=True)
+    assert Enrollment.objects.get(job=job).stop_reason == "review_clicked"

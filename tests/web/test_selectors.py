@@ -86,7 +86,7 @@ def test_the_funnel_counts_each_touch_and_the_clicks_on_it(business):
         business=business,
         source="touchbase",
         external_id="click-1",
-        kind="click",
+        kind="review_clicked",
         delivery=first,
         occurred_at=tb_clock.now(),
     )

@@ -19,13 +19,20 @@ from touchbase.campaigns.models import (
 )
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.inbound.models import Event
+from touchbase.inbound.selectors import (
+    recent_feedback,
+    recent_replies,
+    texts_needing_attention,
+)
 from touchbase.jobs.models import EnrollmentOutcome, Job
 from touchbase.tenancy.models import Business
 
 DELIVERED = "delivered"  # receipt_status a provider reports for a message that arrived
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN)
 REASON_LABELS = {**dict(SkipReason.choices), "error": "Enrollment failed", "": "Unknown"}
-CLICK_KINDS = ("click", "review_click", "review_clicked")
+# The Event kind the tracked review link records for a customer's click (a link scanner's
+# fetch is "review_link_scanned" and is not a click).
+CLICK_KINDS = ("review_clicked",)
 
 
 # --- dashboard -------------------------------------------------------------------------------
@@ -58,6 +65,10 @@ class Dashboard:
     not_enrolled_reasons: list[dict]
     not_enrolled_jobs: list[Job]
     campaigns: list[Campaign]
+    flagged_texts: list
+    flagged_count: int
+    recent_replies: list
+    recent_feedback: list
     needs_setup: list[str] = field(default_factory=list)
 
 
@@ -125,6 +136,7 @@ def dashboard(business: Business) -> Dashboard:
         )[:8]
     )
     attention = Delivery.objects.filter(business=business, status__in=ATTENTION_STATUSES)
+    flagged = texts_needing_attention(business).select_related("customer")
     not_enrolled = Job.objects.filter(
         business=business,
         enrollment_outcome__in=[EnrollmentOutcome.SKIPPED, EnrollmentOutcome.FAILED],
@@ -150,6 +162,10 @@ def dashboard(business: Business) -> Dashboard:
             not_enrolled.select_related("customer").order_by("-enrollment_checked_at")[:5]
         ),
         campaigns=campaigns_with_counts(business),
+        flagged_texts=list(flagged[:5]),
+        flagged_count=flagged.count(),
+        recent_replies=list(recent_replies(business).select_related("customer")[:5]),
+        recent_feedback=list(recent_feedback(business).select_related("customer")[:5]),
         needs_setup=setup_gaps(business),
     )
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from touchbase.customers.models import ConsentRecord, ConsentSource, Customer
 from touchbase.customers.reachability import email_block, sms_block
 from touchbase.customers.services import create_customer, record_sms_consent, update_customer
+from touchbase.inbound.models import Feedback, InboundSms
 from touchbase.web.current import business_view
 from touchbase.web.forms import show_errors
 
@@ -50,6 +51,12 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "-enrolled_at"
             ),
             "consent_form": ConsentForm(),
+            "texts": InboundSms.objects.filter(
+                business=request.business, customer=customer
+            ).order_by("-received_at")[:20],
+            "feedback": Feedback.objects.filter(
+                business=request.business, customer=customer
+            ).order_by("-created_at")[:20],
             "nav": "customers",
         },
     )
