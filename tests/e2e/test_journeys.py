@@ -87,6 +87,8 @@ def test_changing_an_sms_touch_message_changes_the_segment_count(page, owner, sc
 
     expect(counter).to_contain_text("3 segments")
     expect(counter).to_contain_text("long: costs more")
+    page.get_by_label("Message").nth(3).select_option("")  # drop touch 4
+    expect(page.locator("#sequence-drawing li")).to_have_count(3)
     expect(preview).to_contain_text("Bright Air: Hi Maria!")
     page.screenshot(path=screenshots / "03-campaign-sms-segments.png", full_page=True)
     page.get_by_role("button", name="Save campaign").click()

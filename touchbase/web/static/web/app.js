@@ -73,6 +73,34 @@
 
   function updateAll(root) {
     root.querySelectorAll("[data-preview]").forEach(updatePreview);
+    drawSequence();
+  }
+
+  // The campaign editor redraws its sequence as the owner picks messages and delays.
+  function drawSequence() {
+    var drawing = document.querySelector("#sequence-drawing ol");
+    var rows = document.querySelectorAll("[data-touch-row]");
+    if (!drawing || !rows.length) return;
+    var items = [];
+    rows.forEach(function (row) {
+      var select = row.querySelector("select");
+      var delay = row.querySelector("input[type=number]");
+      var option = select && select.options[select.selectedIndex];
+      if (!option || !option.value) return;
+      items.push({ channel: option.dataset.channel, delay: delay && delay.value ? delay.value : "?" });
+    });
+    drawing.textContent = "";
+    items.forEach(function (item, index) {
+      var li = document.createElement("li");
+      var delay = document.createElement("span");
+      delay.className = "delay";
+      delay.textContent = (index === 0 ? "after " : "+") + item.delay + " h";
+      var step = document.createElement("span");
+      step.className = "step " + item.channel;
+      step.textContent = (index + 1) + ". " + (item.channel === "sms" ? "SMS" : "Email");
+      li.append(delay, " ", step);
+      drawing.appendChild(li);
+    });
   }
 
   // A template preview: [data-preview] holds the selectors of its subject/body sources.
@@ -176,6 +204,9 @@
       });
     });
     wirePreviews(document);
+    document.querySelectorAll("[data-touch-row] input[type=number]").forEach(function (input) {
+      input.addEventListener("input", drawSequence);
+    });
     wireLinkTesters();
     drawCharts();
   });
