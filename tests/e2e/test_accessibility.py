@@ -4,6 +4,7 @@ contrast, landmarks, ARIA), at desktop and phone widths. axe-core comes from npm
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
 from tests.factories import complete_job, make_campaign, make_customer
@@ -62,3 +63,19 @@ def test_the_sign_up_and_log_in_pages_pass_axe(page):
         if found:
             problems[url] = found
     assert not problems, problems
+
+
+def test_a_keyboard_user_skips_to_the_content_and_reaches_the_navigation_in_order(page, owner):
+    log_in(page, owner.user.email)
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    page.goto("/")
+    order = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        order.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert order == ["Skip to content", "touchbase", "Log out", "Dashboard", "Jobs"]
