@@ -1,3 +1,4 @@
+import importlib
 from datetime import UTC, datetime
 
 import pytest
@@ -21,3 +22,23 @@ def clock(time_machine):
     """Time stands still at START until the test moves it (`clock.shift(timedelta(...))`)."""
     time_machine.move_to(START, tick=False)
     return time_machine
+
+
+# Rows every database has after `migrate` (data migrations), as (module, model holding them).
+DATA_MIGRATIONS = (
+    ("touchbase.campaigns.migrations.0002_system_templates_and_presets", "campaigns.Campaign"),
+    ("touchbase.delivery.migrations.0003_send_window_rules", "delivery.SendWindowRule"),
+)
+
+
+@pytest.fixture
+def migration_data(transactional_db):
+    """For transactional tests: an earlier one ended by emptying every table (flush), so put
+    back the presets, system templates and send-window rules the data migrations create.
+    (Safer than serialized_rollback, which collides with the content types a flush's
+    post_migrate signal has already re-created.)"""
+    from django.apps import apps
+
+    for module, model in DATA_MIGRATIONS:
+        if not apps.get_model(model).objects.exists():
+            importlib.import_module(module).create(apps, None)

@@ -2,7 +2,6 @@
 browser download) against pytest-django's live server. Each journey saves a screenshot
 under test-results/."""
 
-import importlib
 import os
 import shutil
 from pathlib import Path
@@ -40,22 +39,9 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=_is_e2e)  # stable: everything else keeps pytest-django's order
 
 
-DATA_MIGRATIONS = (
-    # (module, a model its rows live in): rows every database has after `migrate`.
-    ("touchbase.campaigns.migrations.0002_system_templates_and_presets", "campaigns.Campaign"),
-    ("touchbase.delivery.migrations.0003_send_window_rules", "delivery.SendWindowRule"),
-)
-
-
 @pytest.fixture(autouse=True)
-def reference_data(transactional_db):
-    """The presets, system templates and send-window rules the data migrations create are
-    gone after an earlier transactional test's flush: create them again."""
-    from django.apps import apps
-
-    for module, model in DATA_MIGRATIONS:
-        if not apps.get_model(model).objects.exists():
-            importlib.import_module(module).create(apps, None)
+def _migration_data(migration_data):
+    """Every journey starts with the presets, templates and send-window rules in place."""
 
 
 @pytest.fixture(scope="session")

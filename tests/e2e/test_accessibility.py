@@ -50,6 +50,9 @@ def test_the_main_pages_pass_axe(page, owner, width):
     ]:
         page.goto(url)
         found = violations(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            found.append(f"the page is {overflow}px wider than the {width}px screen")
         if found:
             problems[url] = found
     assert not problems, problems
