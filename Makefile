@@ -36,10 +36,9 @@ test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/touchbase makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default the local server); results merged
-## into bench/results/latest.json
-bench: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python bench/web_pages.py
+## Benchmarks (bench/bench_*.py) on DATABASE_URL; results in bench/results/latest.json
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -72,6 +72,8 @@ class TwilioStandIn:
         sids = itertools.count(1)
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+
             def log_message(self, *args):
                 pass
 

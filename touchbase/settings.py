@@ -144,7 +144,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("TOUCHBASE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SDK logs every request with its headers at INFO: noise, and a cost per send.
+        "twilio.http_client": {"level": "WARNING"},
+    },
 }
 
 # --- sending ---------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ TOUCHBASE_SMS_BACKEND = env(
 # --- worker ----------------------------------------------------------------------------------
 TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
-    "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 8, minimum=1),
+    "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 32, minimum=1),
     # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
     "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),

@@ -30,9 +30,11 @@ def sms_block(customer: Customer, *, suppressed: bool | None = None) -> str | No
         return "sms_opted_out"
     if customer.sms_consent != SmsConsent.GRANTED:
         return "no_sms_consent"
-    if SmsSuppression.objects.filter(
-        business_id=customer.business_id, phone=customer.phone
-    ).exists():
+    if suppressed is None:
+        suppressed = SmsSuppression.objects.filter(
+            business_id=customer.business_id, phone=customer.phone
+        ).exists()
+    if suppressed:
         return "sms_opted_out"
     return None
 

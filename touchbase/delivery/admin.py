@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from touchbase.delivery.models import Delivery, DeliveryAttempt, SendWindowRule, ThrottleState
+from touchbase.delivery.models import (
+    AreaCodeState,
+    Delivery,
+    DeliveryAttempt,
+    SendWindowRule,
+    ThrottleState,
+)
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -55,3 +61,9 @@ class SendWindowRuleAdmin(admin.ModelAdmin):
 @admin.register(ThrottleState)
 class ThrottleStateAdmin(admin.ModelAdmin):
     list_display = ["business", "channel", "next_slot_at"]
+
+
+@admin.register(AreaCodeState)
+class AreaCodeStateAdmin(admin.ModelAdmin):
+    list_display = ["area_code", "state"]
+    search_fields = ["area_code", "state"]

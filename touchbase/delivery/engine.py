@@ -37,6 +37,7 @@ from touchbase.customers.models import SmsSuppression
 from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
+from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
@@ -192,7 +193,7 @@ class DeliveryEngine:
                     verdict == "cancelled" and delivery.skip_reason == "touch_removed"
                 ):
                     resolved.append(delivery)
-            Delivery.objects.bulk_update(deliveries, DECIDED_FIELDS)
+            update_rows(deliveries, DECIDED_FIELDS)
             throttle.save()
             advance(resolved, context.touches, now)
         return sends
@@ -348,7 +349,7 @@ class DeliveryEngine:
                 counts[verdict] += 1
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
-            Delivery.objects.bulk_update(updated, OUTCOME_FIELDS)
+            update_rows(updated, OUTCOME_FIELDS)
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)

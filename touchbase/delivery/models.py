@@ -179,3 +179,17 @@ class ThrottleState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.business_id}/{self.channel} next slot {self.next_slot_at:%H:%M:%S}"
+
+
+class AreaCodeState(models.Model):
+    """The US state of a North American area code, for the state send-window rules.
+
+    Filled by a data migration from `phonenumbers`' geocoder, so workers need not load the
+    geocoder (about 100 MB of data) to learn that 305 is Florida; editable in the admin.
+    """
+
+    area_code = models.CharField(max_length=3, unique=True)
+    state = models.CharField(max_length=2)
+
+    def __str__(self) -> str:
+        return f"{self.area_code}: {self.state}"

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 
 from touchbase.channels import Channel
+from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.models import Delivery, DeliveryStatus, ThrottleState
 from touchbase.tenancy.models import Business
 
@@ -101,4 +102,4 @@ class Throttle:
     def save(self) -> None:
         changed = [self.states[key] for key in self.changed]
         if changed:
-            ThrottleState.objects.bulk_update(changed, ["next_slot_at"])
+            update_rows(changed, ["next_slot_at"])

@@ -10,68 +10,14 @@ DST changes move it correctly.
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 import phonenumbers
-from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezones
 
 from touchbase.customers.models import Customer
-from touchbase.delivery.models import SendWindowRule
+from touchbase.delivery.models import AreaCodeState, SendWindowRule
 from touchbase.tenancy.models import Business
-
-US_STATES = {
-    "Alabama": "AL",
-    "Alaska": "AK",
-    "Arizona": "AZ",
-    "Arkansas": "AR",
-    "California": "CA",
-    "Colorado": "CO",
-    "Connecticut": "CT",
-    "Delaware": "DE",
-    "Florida": "FL",
-    "Georgia": "GA",
-    "Hawaii": "HI",
-    "Idaho": "ID",
-    "Illinois": "IL",
-    "Indiana": "IN",
-    "Iowa": "IA",
-    "Kansas": "KS",
-    "Kentucky": "KY",
-    "Louisiana": "LA",
-    "Maine": "ME",
-    "Maryland": "MD",
-    "Massachusetts": "MA",
-    "Michigan": "MI",
-    "Minnesota": "MN",
-    "Mississippi": "MS",
-    "Missouri": "MO",
-    "Montana": "MT",
-    "Nebraska": "NE",
-    "Nevada": "NV",
-    "New Hampshire": "NH",
-    "New Jersey": "NJ",
-    "New Mexico": "NM",
-    "New York": "NY",
-    "North Carolina": "NC",
-    "North Dakota": "ND",
-    "Ohio": "OH",
-    "Oklahoma": "OK",
-    "Oregon": "OR",
-    "Pennsylvania": "PA",
-    "Rhode Island": "RI",
-    "South Carolina": "SC",
-    "South Dakota": "SD",
-    "Tennessee": "TN",
-    "Texas": "TX",
-    "Utah": "UT",
-    "Vermont": "VT",
-    "Virginia": "VA",
-    "Washington": "WA",
-    "Washington D.C.": "DC",
-    "West Virginia": "WV",
-    "Wisconsin": "WI",
-    "Wyoming": "WY",
-}
 
 
 @dataclass(frozen=True)
@@ -123,37 +69,60 @@ class SendWindow:
         )
 
 
-def _parsed(phone: str) -> phonenumbers.PhoneNumber | None:
+@dataclass(frozen=True)
+class PhoneFacts:
+    region: str | None  # ISO country, e.g. "US"
+    us_state: str | None  # e.g. "FL"
+    zones: tuple[str, ...]  # IANA zones of the number's area, () when unknown
+
+
+def phone_facts(phone: str) -> PhoneFacts:
+    """Country, US state and time zones of a number. Parsing is the worker's costliest step
+    per touch, and everything here depends only on the number's prefix (a North American
+    area code and exchange), so the answer is cached per prefix."""
+    key = phone[:8] if phone.startswith("+1") else phone
+    facts = _FACTS_BY_PREFIX.get(key)
+    if facts is None:
+        if len(_FACTS_BY_PREFIX) > 20_000:
+            _FACTS_BY_PREFIX.clear()
+        facts = _FACTS_BY_PREFIX[key] = _facts_of(phone)
+    return facts
+
+
+_FACTS_BY_PREFIX: dict[str, PhoneFacts] = {}
+
+
+def _facts_of(phone: str) -> PhoneFacts:
     try:
-        return phonenumbers.parse(phone) if phone else None
+        number = phonenumbers.parse(phone)
     except phonenumbers.NumberParseException:
-        return None
+        return PhoneFacts(None, None, ())
+    region = phonenumbers.region_code_for_number(number)
+    zones = tuple(
+        name
+        for name in phone_timezones.time_zones_for_number(number)
+        if name != phone_timezones.UNKNOWN_TIMEZONE
+    )
+    state = area_code_states().get(phone[2:5]) if region == "US" else None
+    return PhoneFacts(region, state, zones)
+
+
+@cache
+def area_code_states() -> dict[str, str]:
+    """Area code -> state, from the AreaCodeState table (loaded once per process)."""
+    return dict(AreaCodeState.objects.values_list("area_code", "state"))
 
 
 def us_state_of(phone: str) -> str | None:
-    """Two-letter state of a US number from its area code ("Florida", "Chicago, IL")."""
-    number = _parsed(phone)
-    if number is None or phonenumbers.region_code_for_number(number) != "US":
-        return None
-    place = geocoder.description_for_number(number, "en")
-    if "," in place:
-        return place.rsplit(",", 1)[1].strip() or None
-    return US_STATES.get(place)
+    """Two-letter state of a US number from its area code."""
+    return phone_facts(phone).us_state if phone else None
 
 
 def recipient_zones(customer: Customer, business: Business) -> list[zoneinfo.ZoneInfo]:
     if customer.time_zone:
         return [zoneinfo.ZoneInfo(customer.time_zone)]
-    number = _parsed(customer.phone)
-    if number is not None:
-        names = [
-            name
-            for name in phone_timezones.time_zones_for_number(number)
-            if name != phone_timezones.UNKNOWN_TIMEZONE
-        ]
-        if names:
-            return [zoneinfo.ZoneInfo(name) for name in names]
-    return [zoneinfo.ZoneInfo(business.time_zone)]
+    zones = phone_facts(customer.phone).zones if customer.phone else ()
+    return [zoneinfo.ZoneInfo(name) for name in zones or (business.time_zone,)]
 
 
 def load_rules() -> dict[str, SendWindowRule]:
@@ -164,10 +133,10 @@ def window_for(
     customer: Customer, business: Business, rules: dict[str, SendWindowRule]
 ) -> SendWindow:
     start, end, no_sundays = business.send_window_start, business.send_window_end, False
-    number = _parsed(customer.phone)
-    is_us = number is None or phonenumbers.region_code_for_number(number) == "US"
-    applicable = [rules.get("US")] if is_us else []
-    state = us_state_of(customer.phone)
+    facts = phone_facts(customer.phone) if customer.phone else PhoneFacts("US", None, ())
+    # An unknown country gets the US rules: the stricter assumption.
+    applicable = [rules.get("US")] if facts.region in ("US", None) else []
+    state = facts.us_state
     if state:
         applicable.append(rules.get(f"US-{state}"))
     for rule in filter(None, applicable):

@@ -1,6 +1,7 @@
 """SMS through Twilio's Messages API with the official `twilio` package."""
 
 import requests
+import requests.adapters
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -40,6 +41,7 @@ class TwilioSmsTransport(Transport):
         status_callback_url: str = "",
         timeout: float = 10.0,
         api_base_url: str = "",
+        pool_size: int = 64,
     ):
         if not (messaging_service_sid or from_number):
             raise ValueError("Twilio needs a Messaging Service SID or a from number")
@@ -48,6 +50,11 @@ class TwilioSmsTransport(Transport):
             if api_base_url
             else TwilioHttpClient(timeout=timeout)
         )
+        # One pooled connection per sending thread (urllib3 keeps 10 by default and would
+        # reconnect for every send beyond that).
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        http_client.session.mount("https://", adapter)
+        http_client.session.mount("http://", adapter)
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.messaging_service_sid = messaging_service_sid
         self.from_number = from_number

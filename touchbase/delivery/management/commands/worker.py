@@ -1,5 +1,6 @@
 """`touchbase worker`: sends every due touch. Run as many as you like against PostgreSQL."""
 
+import resource
 import signal
 import threading
 from datetime import timedelta
@@ -13,6 +14,19 @@ from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
 
 REAP_EVERY = timedelta(seconds=15)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process's own address space;
+    ru_maxrss would also count what the parent held before exec."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Command(BaseCommand):
@@ -67,7 +81,9 @@ class Command(BaseCommand):
             close_old_connections()
             stop.wait(self._idle_time(idle_seconds))
         summary = ", ".join(f"{name} {count}" for name, count in sorted(totals.items()))
-        self.stdout.write(f"worker {engine.owner} stopped ({summary})")
+        self.stdout.write(
+            f"worker {engine.owner} stopped ({summary}; peak memory {peak_memory_mb():.0f} MB)"
+        )
 
     @staticmethod
     def _idle_time(idle_seconds: float) -> float:

@@ -1,9 +1,10 @@
 """Server time of the dashboard and a campaign's detail page with 200,000 enrollments in one
 business, on PostgreSQL (issue 6: goal <= 300 ms each).
 
-    make bench                      # or: .venv/bin/python bench/web_pages.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
+    # or only this one: .venv/bin/python bench/bench_web.py
 
-Creates a scratch database next to $BENCH_DATABASE_URL (default: the local PostgreSQL),
+Creates a throwaway database next to DATABASE_URL's (default: the local PostgreSQL),
 migrates it and bulk-loads one business: 200k customers, jobs and enrollments over 60 days
 (the last 10 days' still running, older ones completed or stopped; ~500k deliveries). Then
 it renders each page through Django's test client (the whole request: middleware, queries,
@@ -25,7 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ENROLLMENTS = int(os.environ.get("BENCH_ENROLLMENTS", "200000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+if not BASE_URL.startswith("postgres"):
+    sys.exit("bench_web needs PostgreSQL: DATABASE_URL=postgres://... make bench")
+ADMIN_URL = urlunsplit(urlsplit(BASE_URL)._replace(path="/postgres"))
 # BENCH_KEEP_DB=name: keep (or reuse, when it exists) the loaded database under that name.
 KEEP = os.environ.get("BENCH_KEEP_DB", "")
 SCRATCH = KEEP or f"touchbase_bench_web_{os.getpid()}"
@@ -207,11 +211,9 @@ def main() -> None:
     finally:
         if not KEEP:
             admin(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
-    out = ROOT / "bench" / "results" / "latest.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    merged = json.loads(out.read_text()) if out.exists() else {}
-    merged.update(results)
-    out.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
+    from bench.results import record
+
+    record(results)
     print(json.dumps(results))
 
 
