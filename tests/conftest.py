@@ -24,21 +24,28 @@ def clock(time_machine):
     return time_machine
 
 
-# Rows every database has after `migrate` (data migrations), as (module, model holding them).
+# Rows every database has after `migrate` (data migrations): (module, its function, a model
+# holding the rows).
 DATA_MIGRATIONS = (
-    ("touchbase.campaigns.migrations.0002_system_templates_and_presets", "campaigns.Campaign"),
-    ("touchbase.delivery.migrations.0003_send_window_rules", "delivery.SendWindowRule"),
+    (
+        "touchbase.campaigns.migrations.0002_system_templates_and_presets",
+        "create",
+        "campaigns.Campaign",
+    ),
+    ("touchbase.delivery.migrations.0003_send_window_rules", "create", "delivery.SendWindowRule"),
+    ("touchbase.delivery.migrations.0005_area_code_states", "fill", "delivery.AreaCodeState"),
 )
 
 
 @pytest.fixture
 def migration_data(transactional_db):
     """For transactional tests: an earlier one ended by emptying every table (flush), so put
-    back the presets, system templates and send-window rules the data migrations create.
+    back the presets, system templates, send-window rules and area codes the data
+    migrations create.
     (Safer than serialized_rollback, which collides with the content types a flush's
     post_migrate signal has already re-created.)"""
     from django.apps import apps
 
-    for module, model in DATA_MIGRATIONS:
+    for module, function, model in DATA_MIGRATIONS:
         if not apps.get_model(model).objects.exists():
-            importlib.import_module(module).create(apps, None)
+            getattr(importlib.import_module(module), function)(apps, None)
