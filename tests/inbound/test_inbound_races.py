@@ -1,44 +1,24 @@
 """Replays and duplicates arriving at the same moment: only PostgreSQL runs them truly
 concurrently (row locks, unique-index waits)."""
 
-import importlib
 import threading
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection
 
 from tests.factories import make_business
 from tests.inbound.conftest import send_first_touch
-from touchbase.campaigns.models import Campaign
 from touchbase.customers.models import ConsentRecord
 from touchbase.inbound import services
 from touchbase.inbound.models import Event, InboundSms
 from touchbase.jobs.models import Job
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _ensure_presets() -> None:
-    """The presets and system templates come from a data migration, and a transactional
-    test ends by emptying every table: put them back for the next test."""
-    if not Campaign.objects.filter(business__isnull=True).exists():
-        migration = importlib.import_module(
-            "touchbase.campaigns.migrations.0002_system_templates_and_presets"
-        )
-        migration.create(django_apps, None)
-
-
-@pytest.fixture(autouse=True)
-def presets(transactional_db):
-    _ensure_presets()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def presets_for_later_modules(django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _ensure_presets()
+# serialized_rollback: restore the data migrations' rows (presets, templates, rules) after the
+# flush, like every transactional test here; mixing the two modes breaks the next test.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36"
