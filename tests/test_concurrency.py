@@ -13,8 +13,7 @@ from touchbase.jobs.services import create_job, mark_job_completed
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("migration_data")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_eight_threads_completing_jobs_for_one_customer_leave_one_live_enrollment():
     business = make_business()
     make_campaign(business, service_type="hvac")

@@ -2,6 +2,7 @@
 browser download) against pytest-django's live server. Each journey saves a screenshot
 under test-results/."""
 
+import importlib
 import os
 import shutil
 from pathlib import Path
@@ -39,9 +40,30 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=_is_e2e)  # stable: everything else keeps pytest-django's order
 
 
+# Rows every database has after `migrate` (data migrations): (module, its function, a model
+# holding the rows).
+DATA_MIGRATIONS = (
+    (
+        "touchbase.campaigns.migrations.0002_system_templates_and_presets",
+        "create",
+        "campaigns.Campaign",
+    ),
+    ("touchbase.delivery.migrations.0003_send_window_rules", "create", "delivery.SendWindowRule"),
+    ("touchbase.delivery.migrations.0005_area_code_states", "fill", "delivery.AreaCodeState"),
+)
+
+
 @pytest.fixture(autouse=True)
-def _migration_data(migration_data):
-    """Every journey starts with the presets, templates and send-window rules in place."""
+def migration_data(transactional_db):
+    """The journeys are transactional tests with serialized_rollback, like the rest of the
+    suite; with SQLite's in-memory test database shared with the live server's thread that
+    restore did not bring back the data migrations' rows after the first journey, so put back
+    whatever is missing (presets, system templates, send-window rules, area codes)."""
+    from django.apps import apps
+
+    for module, function, model in DATA_MIGRATIONS:
+        if not apps.get_model(model).objects.exists():
+            getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(scope="session")

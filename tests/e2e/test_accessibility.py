@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import log_in
 from tests.factories import complete_job, make_campaign, make_customer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 

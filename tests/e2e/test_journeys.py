@@ -15,7 +15,7 @@ from touchbase.campaigns.models import Campaign, Enrollment
 from touchbase.campaigns.services import create_template
 from touchbase.delivery.models import Delivery
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_a_new_owner_signs_up_sets_up_and_starts_a_preset_campaign(page, screenshots):
