@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import make_business, make_user
 from touchbase.tenancy.models import Business, Membership, User
-from touchbase.tenancy.services import invite_member, sign_up
+from touchbase.tenancy.services import invite_member, rotate_webhook_secret, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +83,13 @@ def test_inviting_with_a_bad_email_or_role_names_the_field():
 
     assert "email" in bad_email.value.message_dict
     assert "role" in bad_role.value.message_dict
+
+
+def test_rotating_the_webhook_secret_replaces_it():
+    business = make_business()
+    old = business.webhook_secret
+
+    new = rotate_webhook_secret(business=business)
+
+    business.refresh_from_db()
+    assert business.webhook_secret == new != old and len(new) >= 32

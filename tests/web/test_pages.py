@@ -367,3 +367,12 @@ def test_an_uncertain_delivery_is_settled_from_activity(owner_client, mine):
     owner_client.post(f"/activity/{mine.delivery.pk}/resolve/", {"action": "requeue"})
 
     assert Delivery.objects.get(pk=mine.delivery.pk).status == "pending"
+
+
+def test_the_owner_can_make_a_new_webhook_secret(owner_client, mine):
+    old = mine.business.webhook_secret
+
+    owner_client.post("/settings/webhook-secret/")
+
+    mine.business.refresh_from_db()
+    assert mine.business.webhook_secret != old

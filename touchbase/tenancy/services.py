@@ -21,6 +21,7 @@ from touchbase.tenancy.models import (
     Business,
     Membership,
     User,
+    new_webhook_secret,
 )
 from touchbase.validation import validate_time_zone
 
@@ -215,3 +216,10 @@ def invite_member(
             raise ValidationError({"email": f"{email} is already a member of {business.name}"})
         membership = Membership.objects.create(user=user, business=business, role=role)
     return Invitation(membership=membership, new_user=new_user)
+
+
+def rotate_webhook_secret(*, business: Business) -> str:
+    """A new secret for signed job webhooks; the old one stops working at once."""
+    business.webhook_secret = new_webhook_secret()
+    Business.objects.filter(pk=business.pk).update(webhook_secret=business.webhook_secret)
+    return business.webhook_secret

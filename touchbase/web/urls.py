@@ -98,4 +98,9 @@ urlpatterns = [
     path("settings/", settings.business_settings, name="settings"),
     path("settings/test-message/", settings.test_message, name="settings_test_message"),
     path("settings/team/", account.team, name="team"),
+    path(
+        "settings/webhook-secret/",
+        settings.webhook_secret_rotate,
+        name="settings_webhook_secret",
+    ),
 ]

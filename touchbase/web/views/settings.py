@@ -16,7 +16,7 @@ from touchbase.customers.services import normalize_phone
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import OutgoingMessage, SendError
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
-from touchbase.tenancy.services import update_business_settings
+from touchbase.tenancy.services import rotate_webhook_secret, update_business_settings
 from touchbase.web.current import business_view
 from touchbase.web.forms import show_errors
 from touchbase.web.views.onboarding import ProfileForm, ServicesForm, profile_initial
@@ -138,4 +138,12 @@ def test_message(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, f"Test {channel} sent to {to} (provider id {sent.provider_message_id})."
         )
+    return redirect("web:settings")
+
+
+@business_view
+@require_POST
+def webhook_secret_rotate(request: HttpRequest) -> HttpResponse:
+    rotate_webhook_secret(business=request.business)
+    messages.success(request, "New webhook secret: update it in the systems that send you jobs.")
     return redirect("web:settings")
