@@ -362,3 +362,33 @@ def test_claims_take_the_oldest_due_rows_up_to_the_limit(business, clock):
 
     assert sorted(first) == sorted([deliveries[3].pk, deliveries[1].pk])
     assert again == []  # the rest are not due yet
+
+
+def test_a_stop_request_finishes_the_send_in_flight_and_releases_the_rest(business, clock):
+    from touchbase.delivery.backends.base import Sent, Transport
+    from touchbase.delivery.engine import DeliveryEngine
+
+    class StopsDuringFirstSend(Transport):
+        """A provider that is slow enough for SIGTERM to arrive during the first call."""
+
+        name = "slow"
+        calls = 0
+
+        def send(self, message, *, idempotency_key):
+            StopsDuringFirstSend.calls += 1
+            engine.stop_event.set()
+            return Sent(f"slow-{idempotency_key}")
+
+    engine = DeliveryEngine(
+        batch_size=10, concurrency=1, owner="stopping", transports={"email": StopsDuringFirstSend()}
+    )
+    deliveries = [enroll(business, make_customer(business, f"C{n}")) for n in range(3)]
+    at(clock, max(d.send_after for d in deliveries))
+
+    outcome = engine.run_batch()
+
+    statuses = sorted(fresh(d).status for d in deliveries)
+    assert StopsDuringFirstSend.calls == 1
+    assert statuses == ["pending", "pending", "sent"]
+    assert outcome.counts["released"] == 2
+    assert not Delivery.objects.filter(lease_owner="stopping").exists()
