@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
-.PHONY: up test lint bench clean
+.PHONY: up test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +15,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The web app's front-end packages (htmx, Chart.js), served by Django from node_modules.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+# The browser tests drive Debian's chromium (never Playwright's own download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 ## Set up and run touchbase on SQLite with a demo business: http://127.0.0.1:8000
-up: $(STAMP)
+up: $(STAMP) $(NODE_STAMP)
 	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} $(BIN)/touchbase up
 
 ## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/touchbase makemigrations --check --dry-run
@@ -34,4 +45,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules test-results

@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "touchbase.web.context.current_business",
             ],
         },
     },
@@ -94,7 +95,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenancy.User"
 LOGIN_URL = "web:login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -111,6 +112,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Front-end packages come from npm (`npm ci` in `make up`/`make test`), never from git or a
+# CDN: Django's staticfiles serves them straight out of node_modules under vendor/.
+NODE_MODULES = Path(
+    env("TOUCHBASE_NODE_MODULES", str(Path(__file__).resolve().parent.parent / "node_modules"))
+)
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+]
 
 # Phone numbers typed without a country code are read as numbers of this region.
 TOUCHBASE_DEFAULT_PHONE_REGION = env("TOUCHBASE_DEFAULT_PHONE_REGION", "US")

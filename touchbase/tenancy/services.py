@@ -1,9 +1,12 @@
 """Writes on businesses and memberships."""
 
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -18,6 +21,7 @@ from touchbase.tenancy.models import (
     Business,
     Membership,
     User,
+    new_webhook_secret,
 )
 from touchbase.validation import validate_time_zone
 
@@ -142,3 +146,80 @@ def add_member(*, business: Business, user: User, role: str = Membership.Role.ST
         user=user, business=business, defaults={"role": role}
     )
     return membership
+
+
+@dataclass(frozen=True)
+class SignUp:
+    user: User
+    business: Business
+
+
+def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
+    """A new owner: their login, their business (default settings) and the membership that
+    makes them its owner, all or nothing. Errors name the field: email, password or
+    business_name."""
+    errors: dict[str, str] = {}
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = f"{email!r} is not a valid email address"
+    else:
+        if User.objects.filter(email__iexact=email).exists():
+            errors["email"] = "an account with this email already exists; log in instead"
+    try:
+        validate_password(password or "", User(email=email))
+    except ValidationError as exc:
+        errors["password"] = " ".join(exc.messages)
+    if not (business_name or "").strip():
+        errors["business_name"] = "is required"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = User.objects.create_user(email, password)
+        try:
+            business = create_business(name=business_name.strip(), owner=user)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "business_name" if field == "name" else field: msgs[0]
+                    for field, msgs in exc.message_dict.items()
+                }
+            ) from None
+    return SignUp(user=user, business=business)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    membership: Membership
+    new_user: bool  # True: the person has no password yet and must set one from the email
+
+
+def invite_member(
+    *, business: Business, email: str, role: str = Membership.Role.STAFF
+) -> Invitation:
+    """Give a teammate access to `business`. A person without an account gets one with no
+    usable password (they choose it from the invitation email)."""
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"{email!r} is not a valid email address"}) from None
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"{role!r} is not one of: owner, staff"})
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        new_user = user is None
+        if new_user:
+            user = User.objects.create_user(email, None)
+        elif Membership.objects.filter(user=user, business=business).exists():
+            raise ValidationError({"email": f"{email} is already a member of {business.name}"})
+        membership = Membership.objects.create(user=user, business=business, role=role)
+    return Invitation(membership=membership, new_user=new_user)
+
+
+def rotate_webhook_secret(*, business: Business) -> str:
+    """A new secret for signed job webhooks; the old one stops working at once."""
+    business.webhook_secret = new_webhook_secret()
+    Business.objects.filter(pk=business.pk).update(webhook_secret=business.webhook_secret)
+    return business.webhook_secret

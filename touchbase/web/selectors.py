@@ -1,32 +1,290 @@
-"""Reads for the owner's pages, always scoped to the businesses the user belongs to."""
+"""Reads for the owner's pages. Every function takes the current business and never looks
+outside it; the heavy ones are single aggregate queries so they stay fast at 200k rows."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 
-from touchbase.campaigns.models import Campaign, Enrollment, EnrollmentStatus
-from touchbase.jobs.models import Job
-from touchbase.tenancy.models import Business, User
+from touchbase import clock
+from touchbase.campaigns.enrollment import SkipReason
+from touchbase.campaigns.models import (
+    LIVE_ENROLLMENT_STATUSES,
+    Campaign,
+    Enrollment,
+    StopReason,
+    Touch,
+)
+from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.inbound.models import Event
+from touchbase.inbound.selectors import (
+    recent_feedback,
+    recent_replies,
+    texts_needing_attention,
+)
+from touchbase.jobs.models import EnrollmentOutcome, Job
+from touchbase.tenancy.models import Business
+
+DELIVERED = "delivered"  # receipt_status a provider reports for a message that arrived
+ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN)
+REASON_LABELS = {**dict(SkipReason.choices), "error": "Enrollment failed", "": "Unknown"}
+# The Event kind the tracked review link records for a customer's click (a link scanner's
+# fetch is "review_link_scanned" and is not a click).
+CLICK_KINDS = ("review_clicked",)
 
 
-def businesses_of(user: User) -> QuerySet[Business]:
-    return Business.objects.filter(memberships__user=user).order_by("name")
+# --- dashboard -------------------------------------------------------------------------------
 
 
 @dataclass
-class BusinessOverview:
-    business: Business
+class Trend:
+    label: str
+    this_week: int
+    last_week: int
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.last_week
+
+    @property
+    def direction(self) -> str:
+        return "up" if self.change > 0 else "down" if self.change < 0 else "flat"
+
+
+@dataclass
+class Dashboard:
+    trends: list[Trend]
+    chart: dict
+    chart_rows: list[tuple]
+    due_next: list[Delivery]
+    due_count: int
+    attention_deliveries: list[Delivery]
+    attention_count: int
+    not_enrolled_reasons: list[dict]
+    not_enrolled_jobs: list[Job]
     campaigns: list[Campaign]
-    active_enrollments: int
-    recent_jobs: list[Job]
+    flagged_texts: list
+    flagged_count: int
+    recent_replies: list
+    recent_feedback: list
+    needs_setup: list[str] = field(default_factory=list)
 
 
-def business_overview(business: Business) -> BusinessOverview:
-    return BusinessOverview(
+def _local_days(business: Business, now: datetime, days: int) -> list[date]:
+    today = now.astimezone(ZoneInfo(business.time_zone)).date()
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def _day_start(business: Business, day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(business.time_zone))
+
+
+def dashboard(business: Business) -> Dashboard:
+    """Sent, delivered and clicked per local day over two weeks (this week vs the one before),
+    what goes out next, and what needs the owner: failed or uncertain sends, jobs not enrolled."""
+    now = clock.now()
+    tz = ZoneInfo(business.time_zone)
+    days = _local_days(business, now, 14)
+    since = _day_start(business, days[0])
+
+    sent_by_day = {
+        row["day"]: row
+        for row in Delivery.objects.filter(
+            business=business, status=DeliveryStatus.SENT, sent_at__gte=since
+        )
+        .annotate(day=TruncDate("sent_at", tzinfo=tz))
+        .values("day")
+        .annotate(sent=Count("pk"), delivered=Count("pk", filter=Q(receipt_status=DELIVERED)))
+    }
+    clicks_by_day = {
+        row["day"]: row["clicked"]
+        for row in Enrollment.objects.filter(
+            business=business, stop_reason=StopReason.REVIEW_CLICKED, stopped_at__gte=since
+        )
+        .annotate(day=TruncDate("stopped_at", tzinfo=tz))
+        .values("day")
+        .annotate(clicked=Count("pk"))
+    }
+    series = {
+        "sent": [sent_by_day.get(day, {}).get("sent", 0) for day in days],
+        "delivered": [sent_by_day.get(day, {}).get("delivered", 0) for day in days],
+        "clicked": [clicks_by_day.get(day, 0) for day in days],
+    }
+    trends = [
+        Trend(label, sum(series[key][7:]), sum(series[key][:7]))
+        for key, label in (("sent", "Sent"), ("delivered", "Delivered"), ("clicked", "Clicked"))
+    ]
+    chart = {
+        "labels": [day.strftime("%a %b %-d") for day in days[7:]],
+        "series": [
+            {"label": "Sent", "values": series["sent"][7:]},
+            {"label": "Clicked", "values": series["clicked"][7:]},
+        ],
+    }
+
+    chart_rows = [
+        (label, [s["values"][i] for s in chart["series"]])
+        for i, label in enumerate(chart["labels"])
+    ]
+
+    pending = Delivery.objects.filter(business=business, status=DeliveryStatus.PENDING)
+    due_next = list(
+        pending.select_related("enrollment__customer", "enrollment__campaign").order_by(
+            "send_after"
+        )[:8]
+    )
+    attention = Delivery.objects.filter(business=business, status__in=ATTENTION_STATUSES)
+    flagged = texts_needing_attention(business).select_related("customer")
+    not_enrolled = Job.objects.filter(
         business=business,
-        campaigns=list(business.campaigns.order_by("service_type", "name")),
-        active_enrollments=Enrollment.objects.filter(
-            business=business, status=EnrollmentStatus.ACTIVE
-        ).count(),
-        recent_jobs=list(business.jobs.select_related("customer").order_by("-created_at")[:20]),
+        enrollment_outcome__in=[EnrollmentOutcome.SKIPPED, EnrollmentOutcome.FAILED],
+        enrollment_checked_at__gte=now - timedelta(days=30),
+    )
+    return Dashboard(
+        trends=trends,
+        chart=chart,
+        chart_rows=chart_rows,
+        due_next=due_next,
+        due_count=pending.filter(send_after__lt=now + timedelta(days=7)).count(),
+        attention_deliveries=list(
+            attention.select_related("enrollment__customer").order_by("-updated_at")[:10]
+        ),
+        attention_count=attention.count(),
+        not_enrolled_reasons=[
+            {**row, "label": REASON_LABELS.get(row["enrollment_reason"], row["enrollment_reason"])}
+            for row in not_enrolled.values("enrollment_reason")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "enrollment_reason")
+        ],
+        not_enrolled_jobs=list(
+            not_enrolled.select_related("customer").order_by("-enrollment_checked_at")[:5]
+        ),
+        campaigns=campaigns_with_counts(business),
+        flagged_texts=list(flagged[:5]),
+        flagged_count=flagged.count(),
+        recent_replies=list(recent_replies(business).select_related("customer")[:5]),
+        recent_feedback=list(recent_feedback(business).select_related("customer")[:5]),
+        needs_setup=setup_gaps(business),
+    )
+
+
+def setup_gaps(business: Business) -> list[str]:
+    """What stands between this business and a running campaign, in the owner's words."""
+    gaps = []
+    if not business.review_link:
+        gaps.append("Add your review link")
+    if not business.postal_address:
+        gaps.append("Add the postal address for email footers")
+    if not business.campaigns.filter(status="active").exists():
+        gaps.append("Turn on a campaign")
+    return gaps
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+def campaigns_with_counts(business: Business) -> list[Campaign]:
+    campaigns = list(
+        Campaign.objects.filter(business=business)
+        .prefetch_related("touches")
+        .order_by("service_type", "name")
+    )
+    live = dict(
+        Enrollment.objects.filter(business=business, status__in=LIVE_ENROLLMENT_STATUSES)
+        .values_list("campaign_id")
+        .annotate(Count("pk"))
+    )
+    for campaign in campaigns:
+        campaign.live_count = live.get(campaign.pk, 0)
+    return campaigns
+
+
+def presets() -> QuerySet[Campaign]:
+    return Campaign.objects.filter(business=None).prefetch_related("touches").order_by("pk")
+
+
+@dataclass
+class FunnelStep:
+    touch: Touch | None
+    position: int
+    sent: int = 0
+    delivered: int = 0
+    clicked: int = 0
+    failed: int = 0
+    skipped: int = 0
+    waiting: int = 0
+
+    def percent(self, value: int) -> int:
+        return round(100 * value / self.sent) if self.sent else 0
+
+    @property
+    def delivered_percent(self) -> int:
+        return self.percent(self.delivered)
+
+    @property
+    def clicked_percent(self) -> int:
+        return self.percent(self.clicked)
+
+
+COUNTED = ("sent", "delivered", "failed", "skipped", "waiting")
+
+
+def campaign_funnel(campaign: Campaign, since: datetime | None = None) -> list[FunnelStep]:
+    """Per touch: sent, delivered, failed, skipped and still waiting (one grouped query), and
+    clicked: the distinct deliveries whose tracked review link was opened."""
+    touches = {touch.position: touch for touch in campaign.touches.all()}
+    deliveries = Delivery.objects.filter(
+        business_id=campaign.business_id, enrollment__campaign=campaign
+    )
+    events = Event.objects.filter(
+        business_id=campaign.business_id,
+        kind__in=CLICK_KINDS,
+        delivery__enrollment__campaign=campaign,
+    )
+    if since is not None:
+        # A touch is scheduled after its enrollment, so both filters can use an index.
+        deliveries = deliveries.filter(scheduled_at__gte=since, enrollment__enrolled_at__gte=since)
+        events = events.filter(delivery__enrollment__enrolled_at__gte=since)
+    rows = deliveries.values("position").annotate(
+        sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
+        delivered=Count("pk", filter=Q(receipt_status=DELIVERED)),
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        skipped=Count("pk", filter=Q(status=DeliveryStatus.SKIPPED)),
+        waiting=Count("pk", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
+    )
+    by_position = {row["position"]: row for row in rows}
+    clicks = dict(
+        events.values_list("delivery__position").annotate(Count("delivery_id", distinct=True))
+    )
+    positions = sorted(set(touches) | set(by_position))
+    steps = []
+    for position in positions:
+        row = by_position.get(position, {})
+        steps.append(
+            FunnelStep(
+                touch=touches.get(position),
+                position=position,
+                clicked=clicks.get(position, 0),
+                **{key: row.get(key, 0) for key in COUNTED},
+            )
+        )
+    return steps
+
+
+def stop_reasons(campaign: Campaign, since: datetime | None = None) -> list[dict]:
+    labels = dict(StopReason.choices)
+    stopped = Enrollment.objects.filter(campaign=campaign, status="stopped")
+    if since is not None:
+        stopped = stopped.filter(enrolled_at__gte=since)
+    return [
+        {"reason": row["stop_reason"], "label": labels.get(row["stop_reason"]), "count": row["n"]}
+        for row in stopped.values("stop_reason").annotate(n=Count("pk")).order_by("-n")
+    ]
+
+
+def enrollment_counts(campaign: Campaign) -> dict[str, int]:
+    return dict(
+        Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(Count("pk"))
     )

@@ -1,13 +1,106 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
-from touchbase.web import views
+from touchbase.web.views import (
+    account,
+    activity,
+    campaigns,
+    customers,
+    dashboard,
+    health,
+    jobs,
+    onboarding,
+    settings,
+    templates,
+)
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("healthz", health.healthz, name="healthz"),
+    # account
+    path("accounts/signup/", account.signup, name="signup"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="web/account/login.html"),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="web/account/password_reset_form.html",
+            success_url=reverse_lazy("web:password_reset_done"),
+            email_template_name="web/account/password_reset_email.txt",
+            subject_template_name="web/account/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="web/account/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/account/password_reset_confirm.html",
+            success_url=reverse_lazy("web:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="web/account/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("business/switch/", account.business_switch, name="business_switch"),
+    path("business/new/", account.business_new, name="business_new"),
+    # onboarding
+    path("onboarding/", onboarding.onboarding, name="onboarding"),
+    path("onboarding/campaign/", campaigns.onboarding_campaign, name="onboarding_campaign"),
+    # jobs
+    path("jobs/", jobs.job_list, name="jobs"),
+    path("jobs/new/", jobs.job_new, name="job_new"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<int:pk>/edit/", jobs.job_edit, name="job_edit"),
+    path("jobs/<int:pk>/complete/", jobs.job_complete, name="job_complete"),
+    path("jobs/<int:pk>/enroll/", jobs.job_enroll, name="job_enroll"),
+    # customers
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer"),
+    path("customers/<int:pk>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<int:pk>/consent/", customers.customer_consent, name="customer_consent"),
+    # campaigns
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/toggle/", campaigns.campaign_toggle, name="campaign_toggle"),
+    path("campaigns/<int:pk>/duplicate/", campaigns.campaign_duplicate, name="campaign_duplicate"),
+    path("campaigns/<int:pk>/delete/", campaigns.campaign_delete, name="campaign_delete"),
+    path("enrollments/<int:pk>/stop/", campaigns.enrollment_stop, name="enrollment_stop"),
+    # templates
+    path("templates/", templates.template_list, name="templates"),
+    path("templates/new/", templates.template_new, name="template_new"),
+    path("templates/<int:pk>/", templates.template_detail, name="template"),
+    path("templates/<int:pk>/copy/", templates.template_copy, name="template_copy"),
+    # activity
+    path("activity/", activity.activity, name="activity"),
+    path("activity/<int:pk>/resolve/", activity.delivery_resolve, name="delivery_resolve"),
+    # settings
+    path("settings/", settings.business_settings, name="settings"),
+    path("settings/test-message/", settings.test_message, name="settings_test_message"),
+    path("settings/team/", account.team, name="team"),
+    path(
+        "settings/webhook-secret/",
+        settings.webhook_secret_rotate,
+        name="settings_webhook_secret",
+    ),
 ]

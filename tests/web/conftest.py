@@ -1,0 +1,58 @@
+from dataclasses import dataclass
+
+import pytest
+
+from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
+from touchbase.campaigns.models import Campaign, Enrollment, MessageTemplate
+from touchbase.campaigns.services import create_template
+from touchbase.customers.models import Customer
+from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.jobs.models import Job
+from touchbase.tenancy.models import Business, User
+from touchbase.tenancy.services import add_member
+
+
+@dataclass
+class Tenant:
+    """One business with one of everything the pages show."""
+
+    business: Business
+    user: User
+    campaign: Campaign
+    customer: Customer
+    job: Job
+    enrollment: Enrollment
+    delivery: Delivery
+    template: MessageTemplate
+
+
+def make_tenant(name: str) -> Tenant:
+    business = make_business(name)
+    user = make_user()
+    add_member(business=business, user=user, role="owner")
+    campaign = make_campaign(business, "standard", name=f"{name} sequence")
+    customer = make_customer(business, f"{name} Customer", phone="+13055550142")
+    job = complete_job(business, customer).job
+    enrollment = Enrollment.objects.get(job=job)
+    delivery = Delivery.objects.get(enrollment=enrollment)
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.UNCERTAIN)
+    template = create_template(
+        business=business, name=f"{name} text", channel="sms", body="Hi {customer_first_name}"
+    )
+    return Tenant(business, user, campaign, customer, job, enrollment, delivery, template)
+
+
+@pytest.fixture
+def mine(db) -> Tenant:
+    return make_tenant("Bright Air")
+
+
+@pytest.fixture
+def theirs(db) -> Tenant:
+    return make_tenant("Rival Plumbing")
+
+
+@pytest.fixture
+def owner_client(client, mine):
+    client.force_login(mine.user)
+    return client

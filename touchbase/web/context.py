@@ -1,0 +1,11 @@
+from django.http import HttpRequest
+
+from touchbase.web.current import current_business as _current
+
+
+def current_business(request: HttpRequest) -> dict:
+    """The current business and the user's others, for the header and its switcher."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    business = _current(request)
+    return {"business": business, "my_businesses": request._touchbase_businesses}

@@ -1,0 +1,23 @@
+"""Sample data for live message previews (the editor fills placeholders with these)."""
+
+from touchbase.delivery.rendering import STOP_FOOTER
+from touchbase.inbound.links import link_for
+from touchbase.tenancy.models import Business
+
+# A realistic tracked link, so the SMS segment count in the preview is the real one.
+SAMPLE_DELIVERY_ID = 123456
+
+
+def sample_values(business: Business) -> dict[str, str]:
+    return {
+        "customer_first_name": "Maria",
+        "customer_name": "Maria Lopez",
+        "business_name": business.name,
+        "review_link": link_for(SAMPLE_DELIVERY_ID, "review"),
+        "service_type": "HVAC",
+        "technician_name": "Luis",
+        "sender_name": business.sender_name or business.name,
+        # For the editor's first-SMS rule (not placeholders):
+        "_business_name": business.name,
+        "_stop_footer": STOP_FOOTER,
+    }

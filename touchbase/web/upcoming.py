@@ -1,0 +1,129 @@
+"""A campaign's "upcoming sends": what will go out in the next 7 days.
+
+The next touch of each enrollment has a Delivery row whose `send_after` already carries the
+worker's deferrals; the touches after it are projected from its `scheduled_at` plus their
+delays. Each projected time is moved into the send window (in the customer's time zone, else
+the business's) and, per channel, past the business's hourly throttle. It is an estimate for
+the owner: the worker decides the real time when the touch falls due.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+
+from touchbase import clock
+from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, Campaign
+from touchbase.customers.models import Customer
+from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.delivery.send_window import load_rules, window_for
+from touchbase.tenancy.models import Business
+
+HORIZON = timedelta(days=7)
+
+
+@dataclass
+class UpcomingSend:
+    at: datetime
+    position: int
+    channel: str
+    customer: Customer | None
+    projected: bool  # True: a later touch that has no delivery row yet
+
+
+@dataclass
+class Upcoming:
+    sends: list[UpcomingSend]
+    next_touch_total: int  # deliveries due in the horizon (the first column of the funnel)
+    per_day: list[tuple]  # (local date, count) of those deliveries
+
+
+class Windows:
+    """The worker's own send-window rules (business window narrowed by federal and state
+    law, in the recipient's zones), one window per customer."""
+
+    def __init__(self, business: Business):
+        self.business = business
+        self.rules = load_rules()
+        self.cache: dict[int | None, object] = {}
+
+    def into_window(self, at: datetime, customer: Customer | None) -> datetime:
+        key = customer.pk if customer else None
+        if key not in self.cache:
+            try:
+                self.cache[key] = window_for(
+                    customer or Customer(business=self.business), self.business, self.rules
+                )
+            except ValueError:  # contradictory rules: show the unadjusted time
+                self.cache[key] = None
+        window = self.cache[key]
+        if window is None:
+            return at
+        try:
+            return window.next_opening(at)
+        except ValueError:
+            return at
+
+
+def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
+    business = campaign.business
+    now = clock.now()
+    horizon = now + HORIZON
+    touches = {touch.position: touch for touch in campaign.touches.all()}
+    windows = Windows(business)
+    due = Delivery.objects.filter(
+        business=business,
+        enrollment__campaign=campaign,
+        # Only live enrollments have a pending touch; saying so lets the join read the small
+        # index of live enrollments instead of every enrollment of the campaign.
+        enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
+        status=DeliveryStatus.PENDING,
+        send_after__lt=horizon,
+    )
+    sends: list[UpcomingSend] = []
+    for delivery in due.select_related("enrollment__customer").order_by("send_after")[:limit]:
+        customer = delivery.enrollment.customer
+        sends.append(
+            UpcomingSend(delivery.send_after, delivery.position, delivery.channel, customer, False)
+        )
+        scheduled = delivery.scheduled_at
+        for position in range(delivery.position + 1, max(touches, default=0) + 1):
+            touch = touches.get(position)
+            if touch is None:
+                break
+            scheduled += timedelta(hours=touch.delay_hours)
+            at = windows.into_window(scheduled, customer)
+            if at >= horizon:
+                break
+            sends.append(UpcomingSend(at, position, touch.channel, customer, True))
+    sends.sort(key=lambda send: send.at)
+    _apply_throttle(sends, business, windows)
+    per_day = [
+        (row["day"], row["n"])
+        for row in due.annotate(day=TruncDate("send_after", tzinfo=ZoneInfo(business.time_zone)))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by("day")
+    ]
+    return Upcoming(
+        sends=[send for send in sends if send.at < horizon][:limit],
+        next_touch_total=sum(n for _, n in per_day),
+        per_day=per_day,
+    )
+
+
+def _apply_throttle(sends: list[UpcomingSend], business: Business, windows: Windows) -> None:
+    """Push sends past a full hour (per channel) into the next hour, in order."""
+    limits = {"email": business.email_hourly_limit, "sms": business.sms_hourly_limit}
+    used: Counter = Counter()
+    for send in sends:
+        while True:
+            hour = send.at.replace(minute=0, second=0, microsecond=0)
+            if used[(send.channel, hour)] < limits[send.channel]:
+                used[(send.channel, hour)] += 1
+                break
+            send.at = windows.into_window(hour + timedelta(hours=1), send.customer)
+    sends.sort(key=lambda send: send.at)
