@@ -14,6 +14,7 @@ from touchbase import clock
 from touchbase.campaigns.models import Campaign, Enrollment
 from touchbase.campaigns.services import create_template
 from touchbase.delivery.models import Delivery
+from touchbase.jobs.models import Job
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -191,3 +192,30 @@ def test_the_customer_opening_the_review_link_stops_the_enrollment(
     expect(page.get_by_text(re.compile("Review link clicked"))).to_be_visible()
     page.screenshot(path=screenshots / "05-review-link-stops-enrollment.png", full_page=True)
     assert Enrollment.objects.get(job=job).stop_reason == "review_clicked"
+
+
+def test_a_csv_import_with_a_bad_row_shows_the_row_error(page, owner, screenshots, tmp_path):
+    make_campaign(owner.business, "standard", name="Everyone")
+    csv_file = tmp_path / "jobs.csv"
+    csv_file.write_text(
+        "job number,name,email,service,status\n"
+        "J-100,Maria Lopez,maria@example.com,hvac,completed\n"
+        "J-101,James Carter,james@example.com,rocket science,completed\n"
+        "J-102,Aiko Tanaka,aiko@example.com,plumbing,completed\n"
+    )
+    log_in(page, owner.user.email)
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("link", name="Import from a spreadsheet").click()
+    page.get_by_label("CSV file").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Preview").click()
+
+    errors = page.locator("#row-errors tbody tr")
+    expect(errors).to_have_count(1)
+    expect(errors.first).to_contain_text("3")
+    expect(errors.first).to_contain_text("rocket science")
+    expect(page.locator("#import-report")).to_contain_text("1 with errors")
+    page.screenshot(path=screenshots / "06-csv-import-row-error.png", full_page=True)
+
+    page.get_by_role("button", name="Import 2 rows").click()
+    expect(page.get_by_role("heading", name="Imported")).to_be_visible()
+    assert set(Job.objects.values_list("external_id", flat=True)) == {"J-100", "J-102"}

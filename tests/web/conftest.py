@@ -3,6 +3,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
+from touchbase.api.keys import create_api_key
+from touchbase.api.models import ApiKey
 from touchbase.campaigns.models import Campaign, Enrollment, MessageTemplate
 from touchbase.campaigns.services import create_template
 from touchbase.customers.models import Customer
@@ -24,6 +26,7 @@ class Tenant:
     enrollment: Enrollment
     delivery: Delivery
     template: MessageTemplate
+    api_key: ApiKey
 
 
 def make_tenant(name: str) -> Tenant:
@@ -39,7 +42,8 @@ def make_tenant(name: str) -> Tenant:
     template = create_template(
         business=business, name=f"{name} text", channel="sms", body="Hi {customer_first_name}"
     )
-    return Tenant(business, user, campaign, customer, job, enrollment, delivery, template)
+    api_key = create_api_key(business=business, name=f"{name} sync").api_key
+    return Tenant(business, user, campaign, customer, job, enrollment, delivery, template, api_key)
 
 
 @pytest.fixture

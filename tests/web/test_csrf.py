@@ -60,6 +60,8 @@ def pages(tenant) -> list[str]:
         "/activity/?status=all",
         "/settings/",
         "/settings/team/",
+        "/settings/api-keys/",
+        "/jobs/import/",
         "/business/new/",
     ]
 

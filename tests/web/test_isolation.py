@@ -28,6 +28,7 @@ OBJECT_PAGES = [
     ("post", "/templates/{}/", "template"),
     ("post", "/templates/{}/copy/", "template"),
     ("post", "/activity/{}/resolve/", "delivery"),
+    ("post", "/settings/api-keys/{}/revoke/", "api_key"),
 ]
 
 

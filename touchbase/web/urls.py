@@ -4,10 +4,12 @@ from django.urls import path, reverse_lazy
 from touchbase.web.views import (
     account,
     activity,
+    apikeys,
     campaigns,
     customers,
     dashboard,
     health,
+    imports,
     jobs,
     onboarding,
     settings,
@@ -67,6 +69,7 @@ urlpatterns = [
     # jobs
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/new/", jobs.job_new, name="job_new"),
+    path("jobs/import/", imports.job_import, name="job_import"),
     path("jobs/<int:pk>/", jobs.job_detail, name="job"),
     path("jobs/<int:pk>/edit/", jobs.job_edit, name="job_edit"),
     path("jobs/<int:pk>/complete/", jobs.job_complete, name="job_complete"),
@@ -98,6 +101,8 @@ urlpatterns = [
     path("settings/", settings.business_settings, name="settings"),
     path("settings/test-message/", settings.test_message, name="settings_test_message"),
     path("settings/team/", account.team, name="team"),
+    path("settings/api-keys/", apikeys.api_keys, name="api_keys"),
+    path("settings/api-keys/<int:pk>/revoke/", apikeys.api_key_revoke, name="api_key_revoke"),
     path(
         "settings/webhook-secret/",
         settings.webhook_secret_rotate,
