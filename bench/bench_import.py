@@ -19,10 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
+
+from bench.scratch import scratch_database
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 SERVICE_TYPES = ["hvac", "plumbing", "cleaning", "electrical"]
@@ -45,38 +46,9 @@ def write_file(path: Path, rows: int) -> None:
             )
 
 
-def bench_database_url() -> tuple[str, str, str]:
-    """(url of the throwaway database, its name, url of the maintenance database)."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("bench_import needs PostgreSQL: DATABASE_URL=postgres://... make bench")
-    name = f"touchbase_bench_import_{os.getpid()}"
-    return (
-        urlunparse(parsed._replace(path=f"/{name}")),
-        name,
-        urlunparse(parsed._replace(path="/postgres")),
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql)
-
-
 def main() -> None:
-    url, name, maintenance = bench_database_url()
-    admin(maintenance, f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    try:
+    with scratch_database("import"):
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run() -> None:

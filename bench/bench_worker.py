@@ -27,38 +27,18 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
+
+from bench.scratch import scratch_database  # noqa: E402
 
 NAIVE_ROWS = int(os.environ.get("BENCH_NAIVE_ROWS", "2000"))
 ENGINE_ROWS = int(os.environ.get("BENCH_ENGINE_ROWS", "10000"))
 LATENCY_ROWS = int(os.environ.get("BENCH_LATENCY_ROWS", "3000"))
 CLAIM_LARGE = int(os.environ.get("BENCH_CLAIM_ROWS", "1000000"))
 LEASE = timedelta(minutes=5)
-
-
-def bench_database_url() -> tuple[str, str, str]:
-    """(url of the throwaway database, its name, url of the maintenance database)."""
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    parsed = urlparse(base)
-    if not parsed.scheme.startswith("postgres"):
-        sys.exit("bench_worker needs PostgreSQL: DATABASE_URL=postgres://... make bench")
-    name = f"touchbase_bench_worker_{os.getpid()}"
-    return (
-        urlunparse(parsed._replace(path=f"/{name}")),
-        name,
-        urlunparse(parsed._replace(path="/postgres")),
-    )
-
-
-def admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(sql)
 
 
 def timed(function) -> float:
@@ -195,16 +175,8 @@ def fill_for_claims(business_id: int, total: int, due: int, first: int) -> None:
 
 
 def main() -> None:
-    url, name, maintenance = bench_database_url()
-    admin(maintenance, f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    try:
+    with scratch_database("worker"):
         run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run() -> None:

@@ -7,6 +7,7 @@ is retried only by a transport whose provider honours our idempotency key; other
 touch becomes `uncertain`, so a customer is never texted twice.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
@@ -47,14 +48,12 @@ class SendError(Exception):
         self.response = response
 
 
-class Transport:
+class Transport(ABC):
     name = "transport"
     # True when the provider de-duplicates on our idempotency key, so re-sending after an
     # unknown outcome cannot produce a second message.
     idempotent = False
 
+    @abstractmethod
     def send(self, message: OutgoingMessage, *, idempotency_key: str) -> Sent:
-        raise NotImplementedError  # every transport overrides this
-
-    def close(self) -> None:
-        """Release connections at the end of a batch."""
+        """Hand one message to the provider; raise SendError when it is not accepted."""
