@@ -10,9 +10,8 @@ from django.db.models import Q
 
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import (
+    clean_customer_fields,
     create_customer,
-    normalize_email,
-    normalize_phone,
     record_sms_consent,
     update_customer,
 )
@@ -27,24 +26,18 @@ class CustomerMatch:
 
 
 def _normalized(email: str, phone: str) -> tuple[str, str]:
-    errors: dict[str, str] = {}
-    try:
-        email = normalize_email(email)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    try:
-        phone = normalize_phone(phone)
-    except ValidationError as exc:
-        errors.update({k: v[0] for k, v in exc.message_dict.items()})
-    if errors:
-        raise ValidationError(errors)
-    return email, phone
+    cleaned = clean_customer_fields({"email": email, "phone": phone})
+    return cleaned["email"], cleaned["phone"]
 
 
 def find_customer(*, business: Business, email: str = "", phone: str = "") -> Customer | None:
     """The business's customer with this email, else with this phone (both normalised, both
     indexed lookups); the oldest one when several match."""
-    email, phone = _normalized(email, phone)
+    return _find(business, *_normalized(email, phone))
+
+
+def _find(business: Business, email: str, phone: str) -> Customer | None:
+    """find_customer for values already normalised."""
     if not email and not phone:
         return None
     wanted = (Q(email=email) if email else Q()) | (Q(phone=phone) if phone else Q())
@@ -76,12 +69,12 @@ def match_or_create_customer(
     email, phone = _normalized(email, phone)
     if not email and not phone:
         raise ValidationError({"email": "an email or a phone number is required to match"})
-    customer = find_customer(business=business, email=email, phone=phone)
+    customer = _find(business, email, phone)
     created = False
     if customer is None:
         with transaction.atomic():
             Business.objects.select_for_update(no_key=True).filter(pk=business.pk).first()
-            customer = find_customer(business=business, email=email, phone=phone)
+            customer = _find(business, email, phone)
             if customer is None:
                 customer = create_customer(
                     business=business,

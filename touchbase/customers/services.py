@@ -46,8 +46,9 @@ def normalize_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Normalise and validate every field given; collect all problems into one error."""
+def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise and validate every field given (name, email, phone, time_zone); collect all
+    problems into one error naming each bad field."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, value in fields.items():
@@ -92,7 +93,9 @@ def create_customer(
     consent_disclosure: str = "",
     recorded_by: str = "",
 ) -> Customer:
-    fields = _clean_fields({"name": name, "email": email, "phone": phone, "time_zone": time_zone})
+    fields = clean_customer_fields(
+        {"name": name, "email": email, "phone": phone, "time_zone": time_zone}
+    )
     with transaction.atomic():
         customer = Customer.objects.create(business=business, **fields)
         if customer.phone and is_suppressed(business=business, phone=customer.phone):
@@ -112,7 +115,7 @@ def create_customer(
 
 
 def update_customer(*, customer: Customer, **changes: Any) -> Customer:
-    fields = _clean_fields(changes)
+    fields = clean_customer_fields(changes)
     with transaction.atomic():
         phone_changed = "phone" in fields and fields["phone"] != customer.phone
         for name, value in fields.items():

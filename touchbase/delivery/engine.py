@@ -45,7 +45,7 @@ from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import count_segments
 from touchbase.delivery.send_window import load_rules, window_for
-from touchbase.delivery.sequencing import advance, load_touches
+from touchbase.delivery.sequencing import TouchMap, advance, load_touches
 
 logger = logging.getLogger(__name__)
 
@@ -152,16 +152,18 @@ class DeliveryEngine:
         outcome = BatchOutcome(claimed=len(ids))
         if not ids:
             return outcome
-        sends = self._decide(ids, now, outcome.counts)
+        sends, touches = self._decide(ids, now, outcome.counts)
         if sends:
             self._send(sends)
-            self._record(sends, outcome.counts)
+            self._record(sends, touches, outcome.counts)
         logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
         return outcome
 
     # --- step 2: decide ------------------------------------------------------------------
 
-    def _decide(self, ids: list[int], now: datetime, counts: Counter) -> list[OutgoingSend]:
+    def _decide(
+        self, ids: list[int], now: datetime, counts: Counter
+    ) -> tuple[list[OutgoingSend], TouchMap]:
         with transaction.atomic():
             deliveries = list(
                 Delivery.objects.select_for_update(of=("self", "enrollment"))
@@ -170,7 +172,7 @@ class DeliveryEngine:
                 .order_by("send_after", "id")
             )
             if not deliveries:
-                return []
+                return [], {}
             context = BatchContext.load(deliveries, now)
             throttle = Throttle(
                 {d.business_id: d.business for d in deliveries},
@@ -196,7 +198,7 @@ class DeliveryEngine:
             update_rows(deliveries, DECIDED_FIELDS)
             throttle.save()
             advance(resolved, context.touches, now)
-        return sends
+        return sends, context.touches
 
     def _verdict(
         self, delivery: Delivery, context: "BatchContext", throttle: Throttle, now: datetime
@@ -316,7 +318,7 @@ class DeliveryEngine:
 
     # --- step 4: record ------------------------------------------------------------------
 
-    def _record(self, sends: list[OutgoingSend], counts: Counter) -> None:
+    def _record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter) -> None:
         now = clock.now()
         with transaction.atomic():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
@@ -353,7 +355,7 @@ class DeliveryEngine:
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
-            advance(resolved, load_touches(d.enrollment.campaign_id for d in resolved), now)
+            advance(resolved, touches, now)  # the batch's touches, loaded when deciding
 
     def _apply_result(
         self,
