@@ -111,8 +111,8 @@ class JobIn(Schema):
     )
     customer_id: Id | None = Field(None, description="An existing customer; or give `customer`.")
     customer: JobCustomerIn | None = None
-    service_type: Text(40)
-    status: Text(20) = "scheduled"
+    service_type: Text(40) | None = Field(None, description="Required for a new job.")
+    status: Text(20) = Field("scheduled", description="scheduled (default), completed...")
     technician_name: Text(100) = ""
     notes: Text(10000) = ""
     completed_at: UtcIn | None = Field(None, description="Defaults to now for completed jobs.")

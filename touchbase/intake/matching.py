@@ -1,0 +1,133 @@
+"""The one customer-matching rule of every job entry point (API, job webhook, CSV, web form):
+
+1. the business's customer with this email (normalised: stored and compared in lower case),
+2. else the one with this phone (E.164),
+3. else a new customer - created under a lock on the business (a no-key row lock on
+   PostgreSQL, the IMMEDIATE write lock on SQLite), so two concurrent requests for a new
+   person create one customer. The oldest customer wins when several match.
+
+A matched customer is left as it is, except that SMS consent given with the job is recorded
+when the customer has not decided yet. Consent is never recorded over a STOP (a number on
+the suppression list): the job goes ahead, with a warning.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+
+from touchbase.customers.models import ConsentSource, Customer, SmsConsent, SmsSuppression
+from touchbase.customers.services import create_customer, record_sms_consent, update_customer
+from touchbase.intake.schema import CustomerIntake
+from touchbase.tenancy.models import Business
+
+SUPPRESSED_WARNING = (
+    "customer.sms_consent: this number opted out by text message; consent not recorded"
+)
+
+
+@dataclass(frozen=True)
+class CustomerMatch:
+    customer: Customer
+    created: bool
+    changed: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def lock_customer_creation(business: Business) -> None:
+    """Serialise the creation of customers per business, until the transaction ends."""
+    Business.objects.select_for_update(no_key=True).filter(pk=business.pk).first()
+
+
+def pick(candidates: Iterable[Customer], email: str, phone: str) -> Customer | None:
+    """The rule itself, on customers already loaded (ordered oldest first)."""
+    by_phone = None
+    for customer in candidates:
+        if email and customer.email == email:
+            return customer
+        if by_phone is None and phone and customer.phone == phone:
+            by_phone = customer
+    return by_phone
+
+
+def candidates_for(business: Business, emails: Iterable[str], phones: Iterable[str]):
+    """Every customer of the business holding one of these emails or phones (one indexed
+    query, oldest first)."""
+    emails, phones = [e for e in set(emails) if e], [p for p in set(phones) if p]
+    if not emails and not phones:
+        return Customer.objects.none()
+    return Customer.objects.filter(
+        Q(email__in=emails) | Q(phone__in=phones), business=business
+    ).order_by("pk")
+
+
+def find_customer(*, business: Business, email: str = "", phone: str = "") -> Customer | None:
+    """The customer the rule picks for normalised `email` and `phone`, or None."""
+    return pick(candidates_for(business, [email], [phone])[:50], email, phone)
+
+
+def suppressed_phones(business: Business, phones: Iterable[str]) -> set[str]:
+    wanted = [phone for phone in set(phones) if phone]
+    if not wanted:
+        return set()
+    return set(
+        SmsSuppression.objects.filter(business=business, phone__in=wanted).values_list(
+            "phone", flat=True
+        )
+    )
+
+
+def match_or_create_customer(
+    *,
+    business: Business,
+    given: CustomerIntake,
+    consent_source: str = ConsentSource.API,
+    recorded_by: str = "",
+    update_existing: bool = False,
+) -> CustomerMatch:
+    """The customer `given` names by the rule above, created when none matches.
+    `update_existing` (the customers CSV import) gives a matched customer the non-empty
+    values of `given`."""
+
+    warnings: list[str] = []
+    consent = given.sms_consent
+    if consent and given.phone and suppressed_phones(business, [given.phone]):
+        warnings.append(SUPPRESSED_WARNING)
+        consent = False
+    customer = find_customer(business=business, email=given.email, phone=given.phone)
+    if customer is None:
+        with transaction.atomic():
+            lock_customer_creation(business)
+            customer = find_customer(business=business, email=given.email, phone=given.phone)
+            if customer is None:
+                customer = create_customer(
+                    business=business,
+                    name=given.name,
+                    email=given.email,
+                    phone=given.phone,
+                    time_zone=given.time_zone,
+                    sms_consent=consent,
+                    consent_source=consent_source,
+                    consent_disclosure=given.consent_disclosure,
+                    recorded_by=recorded_by,
+                )
+                return CustomerMatch(customer, created=True, warnings=warnings)
+    changed = False
+    if update_existing:
+        values = {"name": given.name, "email": given.email, "phone": given.phone}
+        values["time_zone"] = given.time_zone
+        changes = {k: v for k, v in values.items() if v and v != getattr(customer, k)}
+        if changes:
+            update_customer(customer=customer, **changes)
+            changed = True
+    if consent and customer.phone and customer.sms_consent == SmsConsent.UNKNOWN:
+        record_sms_consent(
+            customer=customer,
+            granted=True,
+            source=consent_source,
+            disclosure_text=given.consent_disclosure,
+            recorded_by=recorded_by,
+        )
+        changed = True
+    return CustomerMatch(customer, created=False, changed=changed, warnings=warnings)
