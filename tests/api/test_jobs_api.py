@@ -128,7 +128,7 @@ def test_unknown_status_from_the_service_names_the_field(api, business):
     customer = make_customer(business)
 
     response = api.post(
-        "/jobs", {"customer_id": customer.pk, "service_type": "hvac", "status": "finished"}
+        "/jobs", {"customer_id": customer.pk, "service_type": "hvac", "status": "teleported"}
     )
 
     assert response.status_code == 422

@@ -224,7 +224,7 @@ def clean_job(
 
     raw_status = errors.text(values, "status", 20) or ""
     status = parse_status(raw_status) if raw_status else default_status
-    if status is None:
+    if raw_status and status is None:
         errors["status"] = (
             f"{raw_status!r} is not a job status (completed, scheduled or do_not_send)"
         )
