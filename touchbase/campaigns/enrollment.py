@@ -21,6 +21,7 @@ from touchbase.campaigns.models import (
     Touch,
 )
 from touchbase.customers.models import Customer
+from touchbase.delivery.bulk_write import insert_rows
 from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.tenancy.models import Business
@@ -226,8 +227,8 @@ def build_enrollment(
     """The unsaved enrollment (active at touch 1) and its first delivery."""
     enrollment = Enrollment(
         business_id=job.business_id,
-        campaign=plan.campaign,
-        job=job,
+        campaign_id=plan.campaign.pk,
+        job_id=job.pk,
         customer_id=job.customer_id,
         status=EnrollmentStatus.ACTIVE,
         current_position=1,
@@ -356,6 +357,10 @@ def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
     return stopped
 
 
+# The job fields the rules read (the batch path loads only these).
+DECIDED_ON = ("pk", "business_id", "customer_id", "service_type", "status")
+
+
 def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
     """`enroll_job` for many jobs at once (CSV import, batch API): the same `decide` and
     `build_enrollment`, on facts read set-wise, with bulk writes.
@@ -370,7 +375,7 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
     if not jobs:
         return results
     with transaction.atomic():
-        fresh = Job.objects.select_related("business").in_bulk([job.pk for job in jobs])
+        fresh = Job.objects.only(*DECIDED_ON).in_bulk([job.pk for job in jobs])
         # A job listed twice is decided once (its second call would change nothing).
         ordered = [fresh[pk] for pk in dict.fromkeys(job.pk for job in jobs) if pk in fresh]
         customer_ids = sorted(
@@ -393,6 +398,7 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
             .annotate(last=Max("enrolled_at"))
             .values_list("customer_id", "last")
         )
+        businesses = Business.objects.in_bulk({job.business_id for job in ordered})
         campaigns: dict[tuple[int, str], Campaign | None] = {}
         touches: dict[int, list[Touch]] = {}
         now = clock.now()
@@ -402,14 +408,14 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
             key = (job.business_id, job.service_type)
             if job.status == JobStatus.COMPLETED and key not in campaigns:
                 campaigns[key] = find_campaign_for(
-                    business=job.business, service_type=job.service_type
+                    business=businesses[job.business_id], service_type=job.service_type
                 )
             campaign = campaigns.get(key)
             if campaign is not None and campaign.pk not in touches:
                 touches[campaign.pk] = list(campaign.touches.order_by("position"))
             decision = decide(
                 job=job,
-                business=job.business,
+                business=businesses[job.business_id],
                 campaign=campaign,
                 touches=touches.get(campaign.pk, []) if campaign else [],
                 live=live.get(job.customer_id, []),
@@ -428,10 +434,10 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
 
         stop_enrollments(Enrollment.objects.filter(pk__in=to_stop), reason=StopReason.REPEAT_JOB)
         planned = [d for d in decisions.values() if not isinstance(d, EnrollmentResult)]
-        Enrollment.objects.bulk_create([enrollment for _, enrollment, _ in planned])
+        insert_rows([enrollment for _, enrollment, _ in planned])
         for _, enrollment, delivery in planned:
             delivery.enrollment = enrollment
-        Delivery.objects.bulk_create([delivery for _, _, delivery in planned])
+        insert_rows([delivery for _, _, delivery in planned])
         for job_pk, decision in decisions.items():
             if isinstance(decision, EnrollmentResult):
                 results[job_pk] = decision

@@ -4,7 +4,7 @@ with the rules of `take_job`, in a few statements per chunk instead of a dozen p
 1. Jobs known by external id and customers given by id: one query each.
 2. Problems only the database can show (a new job without service type or customer, an
    unknown customer id) refuse their item before any write.
-3. Customers by the matching rule (`intake.matching.pick`) on one query for the chunk's
+3. Customers by the matching rule (`intake.matching.CustomerIndex`) on one query for the chunk's
    emails and phones; the missing ones are looked up again under the creation lock, then
    created with one INSERT, their consent records with another; the suppression list is read
    once.
@@ -26,13 +26,14 @@ from django.db import IntegrityError, transaction
 
 from touchbase import clock
 from touchbase.campaigns.enrollment import EnrollmentResult, enroll_jobs
-from touchbase.customers.models import ConsentRecord, ConsentSource, Customer, SmsConsent
+from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import build_customer, consent_record, record_sms_consent
+from touchbase.delivery.bulk_write import insert_rows
 from touchbase.intake.matching import (
     SUPPRESSED_WARNING,
+    CustomerIndex,
     candidates_for,
     lock_customer_creation,
-    pick,
     suppressed_phones,
 )
 from touchbase.intake.pipeline import new_job_problems
@@ -149,12 +150,11 @@ def _match_customers(
 def _pick_all(business: Business, given: dict[int, CustomerIntake]) -> dict[int, Customer]:
     if not given:
         return {}
-    candidates = list(
-        candidates_for(
-            business, [c.email for c in given.values()], [c.phone for c in given.values()]
-        )
+    candidates = candidates_for(
+        business, [c.email for c in given.values()], [c.phone for c in given.values()]
     )
-    picked = {p: pick(candidates, c.email, c.phone) for p, c in given.items()}
+    index = CustomerIndex(candidates)
+    picked = {p: index.pick(c.email, c.phone) for p, c in given.items()}
     return {p: customer for p, customer in picked.items() if customer is not None}
 
 
@@ -172,11 +172,12 @@ def _create(
     stored matched (the rule's "oldest first")."""
     now = clock.now()
     new: list[Customer] = []
+    earlier_ones = CustomerIndex()
     consent: dict[int, CustomerIntake] = {}
     resolved: dict[int, Customer] = {}
     for position, wanted in given.items():
         stored = matched.get(position)
-        earlier = pick(new, wanted.email, wanted.phone)
+        earlier = earlier_ones.pick(wanted.email, wanted.phone)
         by_email = bool(wanted.email) and earlier is not None and earlier.email == wanted.email
         if stored is not None and (not by_email or stored.email == wanted.email):
             resolved[position] = stored
@@ -194,18 +195,21 @@ def _create(
                 customer.sms_consent, customer.sms_consent_changed_at = SmsConsent.GRANTED, now
                 consent[len(new)] = wanted
             new.append(customer)
+            earlier_ones.add(customer)
             resolved[position] = customer
-    Customer.objects.bulk_create(new)
-    ConsentRecord.objects.bulk_create(
-        consent_record(
-            new[index],
-            granted=True,
-            source=consent_source,
-            disclosure_text=wanted.consent_disclosure,
-            recorded_by=recorded_by,
-            now=now,
-        )
-        for index, wanted in consent.items()
+    insert_rows(new)
+    insert_rows(
+        [
+            consent_record(
+                new[index],
+                granted=True,
+                source=consent_source,
+                disclosure_text=wanted.consent_disclosure,
+                recorded_by=recorded_by,
+                now=now,
+            )
+            for index, wanted in consent.items()
+        ]
     )
     return resolved
 
@@ -250,7 +254,7 @@ def _write_jobs(
             jobs.append(build_job(business, fields, intake.completed_at))
         try:
             with transaction.atomic():
-                Job.objects.bulk_create(jobs)
+                insert_rows(jobs)
             break
         except IntegrityError:
             # A concurrent upsert took one of these external ids: update that job instead.
