@@ -104,6 +104,7 @@ class ImportReport:
     enrolled: int = 0
     not_enrolled: Counter = field(default_factory=Counter)  # skip reason / error -> jobs
     unknown_columns: list[str] = field(default_factory=list)
+    more_rows: bool = False  # stopped at max_rows (a preview) with rows left in the file
     first_errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -252,6 +253,7 @@ def _run(
     required: list[tuple[str, ...]],
     aliases: dict[str, str],
     import_chunk: Callable[[list[Row], ImportReport, Callable], None],
+    max_rows: int | None = None,
 ) -> ImportReport:
     report = ImportReport(kind=kind, dry_run=dry_run)
     columns, rows, report.encoding = read_rows(source, aliases)
@@ -276,7 +278,10 @@ def _run(
 
     def chunks() -> Iterator[list[Row]]:
         chunk: list[Row] = []
-        for row in rows:
+        for count, row in enumerate(rows):
+            if max_rows is not None and count >= max_rows:
+                report.more_rows = True
+                break
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
@@ -310,6 +315,7 @@ def import_customers(
     dry_run: bool = False,
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Import customers from a CSV file (binary stream). Matched by email, then phone:
     a matched customer takes the file's non-empty values; a new one is created."""
@@ -325,6 +331,7 @@ def import_customers(
         import_chunk=lambda rows, report, fail: _customer_chunk(
             business, rows, recorded_by, report, fail
         ),
+        max_rows=max_rows,
     )
 
 
@@ -337,6 +344,7 @@ def import_jobs(
     enroll: bool = True,
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Import jobs from a CSV file (binary stream), one per external id: a known external id
     updates its job. The customer is matched by email, then phone, else created. A job that
@@ -359,4 +367,5 @@ def import_jobs(
         import_chunk=lambda rows, report, fail: _import_job_chunk(
             business, rows, recorded_by, enroll, report, fail
         ),
+        max_rows=max_rows,
     )
