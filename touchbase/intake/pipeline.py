@@ -46,13 +46,17 @@ def take_job(
     intake: JobIntake,
     recorded_by: str,
     consent_source: str = ConsentSource.API,
+    update_known: bool = True,
 ) -> IntakeResult:
     """Create or update the job `intake` describes; see the module docstring. Raises one
-    ValidationError naming every problem found before anything is written."""
+    ValidationError naming every problem found before anything is written. The web form's
+    "add a job" passes `update_known=False`: there a known job number is a mistake."""
     existing = None
     if intake.external_id:
         existing = Job.objects.filter(business=business, external_id=intake.external_id).first()
     problems = new_job_problems(intake, existing)
+    if existing is not None and not update_known:
+        problems["external_id"] = f"{intake.external_id!r} is already used by another job"
     customer = None
     if intake.customer_id is not None:
         customer = Customer.objects.filter(business=business, pk=intake.customer_id).first()

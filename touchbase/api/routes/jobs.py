@@ -1,16 +1,25 @@
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
+from pydantic import ValidationError as PydanticError
 
 from touchbase.api.auth import business_of
-from touchbase.api.errors import not_found
+from touchbase.api.errors import (
+    fields_from_django,
+    fields_from_pydantic,
+    not_found,
+    validation_message,
+)
 from touchbase.api.pagination import Cursor, Limit, paginate
 from touchbase.api.schemas import (
     CompleteIn,
     ErrorOut,
     Id,
+    JobBatchIn,
+    JobBatchOut,
     JobIn,
     JobOut,
     JobPage,
@@ -20,6 +29,7 @@ from touchbase.api.schemas import (
 )
 from touchbase.api.selectors import jobs_of
 from touchbase.customers.models import ConsentSource, Customer
+from touchbase.intake.bulk import take_jobs
 from touchbase.intake.pipeline import take_job
 from touchbase.intake.schema import JobIntake, clean_job
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
@@ -88,6 +98,47 @@ def create_or_upsert(request: HttpRequest, payload: JobIn):
         consent_source=ConsentSource.API,
     )
     return Status(201 if result.created else 200, reread(business, result.job))
+
+
+def _refused(index: int, fields: dict[str, str]) -> dict:
+    message = validation_message(fields)
+    return {
+        "index": index,
+        "status": 422,
+        "error": {"code": "validation_error", "message": message, "fields": fields},
+    }
+
+
+@router.post("/jobs:batch", response={200: JobBatchOut, **ERRORS})
+def create_or_upsert_many(request: HttpRequest, payload: JobBatchIn):
+    """Create or update up to 1,000 jobs at once, each exactly as `POST /jobs` would (same
+    validation, matching and enrollment), written together: one result per job, in order."""
+    business = business_of(request)
+    results: list[dict | None] = [None] * len(payload.jobs)
+    taken: list[tuple[int, JobIntake]] = []
+    for index, item in enumerate(payload.jobs):
+        try:
+            taken.append((index, intake_of(business, JobIn.model_validate(item))))
+        except PydanticError as exc:
+            results[index] = _refused(index, fields_from_pydantic(exc.errors()))
+        except ValidationError as exc:
+            results[index] = _refused(index, fields_from_django(exc))
+    with transaction.atomic():
+        outcomes = take_jobs(
+            business=business,
+            intakes=[intake for _, intake in taken],
+            recorded_by=f"api key {request.auth.prefix}",
+            consent_source=ConsentSource.API,
+        )
+    jobs = jobs_of(business).in_bulk([o.job.pk for o in outcomes if o.job is not None])
+    for (index, _), outcome in zip(taken, outcomes, strict=True):
+        if outcome.errors:
+            results[index] = _refused(index, outcome.errors)
+        else:
+            status = 201 if outcome.created else 200
+            job = job_out(jobs[outcome.job.pk])
+            results[index] = {"index": index, "status": status, "job": job}
+    return {"results": results}
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS})
