@@ -298,7 +298,7 @@ def test_the_error_report_neutralises_spreadsheet_formulas(business):
 
     ids = [row["external_id"] for row in csv.DictReader(io.StringIO(errors.getvalue()))]
     assert ids == [
-        "'=HYPERLINK(\"http://evil.example\",\"click\")",
+        '\'=HYPERLINK("http://evil.example","click")',
         "'+cmd|' /C calc'!A0",
         "'@SUM(1+1)",
         "'-2+3",
@@ -317,3 +317,19 @@ def test_a_customer_row_with_a_bad_email_is_reported_and_the_rest_imported(busin
     assert [(e["row"], e["column"]) for e in errors] == [("3", "email")]
     assert "not-an-email" in errors[0]["reason"]
     assert Customer.objects.filter(business=business).count() == 1
+
+
+def test_an_import_respects_the_cooldown_of_a_customer_enrolled_recently(business, clock):
+    make_campaign(business, service_type="hvac")
+    customer = make_customer(business, "Maria Lopez", email="maria@example.com")
+    from tests.factories import complete_job
+
+    complete_job(business, customer, "hvac")
+
+    report, _ = run_jobs(
+        business, "Job ID,Name,Email,Service\nJ9,Maria Lopez,maria@example.com,hvac\n"
+    )
+
+    assert (report.enrolled, report.not_enrolled["cooldown"]) == (0, 1)
+    assert Job.objects.get(external_id="J9").enrollment_reason == "cooldown"
+    assert Enrollment.objects.filter(customer=customer).count() == 1

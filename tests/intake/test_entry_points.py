@@ -101,9 +101,7 @@ ENTRY_POINTS = [via_api, via_batch_api, via_webhook, via_csv, via_web_form]
 
 
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=lambda f: f.__name__)
-def test_every_entry_point_matches_by_email_then_phone_and_enrolls_alike(
-    entry_point, client, shop
-):
+def test_every_entry_point_matches_by_email_then_phone_and_enrolls_alike(entry_point, client, shop):
     business, by_email, by_phone = shop
 
     entry_point(client, business)

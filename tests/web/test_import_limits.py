@@ -46,17 +46,18 @@ def test_an_upload_over_the_limit_is_refused_and_nothing_is_stored(owner_client,
 
 def test_an_upload_announcing_a_huge_body_is_refused_before_it_is_read(owner_client):
     response = owner_client.post(
-        "/jobs/import/", b"", content_type="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=str(50 * 1024 * 1024), follow=True,
+        "/jobs/import/",
+        b"",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+        follow=True,
     )
 
     assert "larger than 20 MB" in response.content.decode()
     assert stored_previews() == []
 
 
-def test_the_preview_covers_the_first_rows_and_the_import_takes_them_all(
-    owner_client, monkeypatch
-):
+def test_the_preview_covers_the_first_rows_and_the_import_takes_them_all(owner_client, monkeypatch):
     monkeypatch.setattr(imports, "PREVIEW_ROWS", 2)
     content = HEADER + "".join(ROW.format(n=n) for n in range(5))
 
