@@ -27,16 +27,17 @@ from django.db import IntegrityError, transaction
 from touchbase import clock
 from touchbase.campaigns.enrollment import EnrollmentResult, enroll_jobs
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
-from touchbase.customers.services import build_customer, consent_record, record_sms_consent
+from touchbase.customers.services import build_customer, consent_record
 from touchbase.delivery.bulk_write import insert_rows
 from touchbase.intake.matching import (
     SUPPRESSED_WARNING,
     CustomerIndex,
     candidates_for,
     lock_customer_creation,
+    record_consent_given,
     suppressed_phones,
 )
-from touchbase.intake.pipeline import new_job_problems
+from touchbase.intake.pipeline import job_fields, new_job_problems
 from touchbase.intake.schema import CustomerIntake, JobIntake
 from touchbase.jobs.models import Job, JobStatus
 from touchbase.jobs.services import ENROLLMENT_TRIGGERS, build_job, enroll_after_save, update_job
@@ -126,24 +127,27 @@ def _match_customers(
     }
     matched = _pick_all(business, given)
     suppressed = suppressed_phones(business, [c.phone for c in given.values()])
+    new_ones: list[Customer] = []
     if len(matched) < len(given):
         lock_customer_creation(business)
         matched = _pick_all(business, given)  # some may have been created meanwhile
-        matched = _create(business, given, matched, suppressed, recorded_by, consent_source)
+        matched, new_ones = _create(
+            business, given, matched, suppressed, recorded_by, consent_source
+        )
+    created = {id(customer) for customer in new_ones}
     for position, customer in given.items():
         found = matched[position]
-        if not customer.sms_consent or found.sms_consent == SmsConsent.REVOKED:
-            continue
-        if customer.phone in suppressed:
-            results[position].warnings.append(SUPPRESSED_WARNING)
-        elif found.phone and found.sms_consent == SmsConsent.UNKNOWN:
-            record_sms_consent(
-                customer=found,
-                granted=True,
+        if id(found) not in created:
+            _, warnings = record_consent_given(
+                found,
+                customer,
+                suppressed=customer.phone in suppressed,
                 source=consent_source,
-                disclosure_text=customer.consent_disclosure,
                 recorded_by=recorded_by,
             )
+            results[position].warnings += warnings
+        elif customer.sms_consent and customer.phone in suppressed:
+            results[position].warnings.append(SUPPRESSED_WARNING)
     return matched
 
 
@@ -165,8 +169,8 @@ def _create(
     suppressed: set[str],
     recorded_by: str,
     consent_source: str,
-) -> dict[int, Customer]:
-    """Every position's customer, creating the missing ones with one INSERT. Walks the chunk
+) -> tuple[dict[int, Customer], list[Customer]]:
+    """Every position's customer, and the new ones, created with one INSERT. Walks the chunk
     in order, as one by one would: a customer created for an earlier item is newer than
     every stored one, so it wins only by email over a stored phone match, or when nothing
     stored matched (the rule's "oldest first")."""
@@ -211,18 +215,7 @@ def _create(
             for index, wanted in consent.items()
         ]
     )
-    return resolved
-
-
-def _fields(intake: JobIntake, customer: Customer | None) -> dict:
-    fields = {
-        "customer": customer,
-        "service_type": intake.service_type,
-        "status": intake.status,
-        "technician_name": intake.technician_name,
-        "notes": intake.notes,
-    }
-    return {name: value for name, value in fields.items() if value is not None}
+    return resolved, new
 
 
 def _unchanged(job: Job, fields: dict) -> bool:
@@ -248,7 +241,7 @@ def _write_jobs(
         jobs = []
         for position in new:
             intake = intakes[position]
-            fields = _fields(intake, customers.get(position))
+            fields = job_fields(intake, customers.get(position))
             fields.setdefault("status", JobStatus.SCHEDULED)
             fields["external_id"] = intake.external_id
             jobs.append(build_job(business, fields, intake.completed_at))
@@ -267,7 +260,7 @@ def _write_jobs(
         job = existing.get(intake.external_id)
         if results[position].errors or job is None:
             continue
-        fields = _fields(intake, customers.get(position))
+        fields = job_fields(intake, customers.get(position))
         results[position].job = job
         if not _unchanged(job, fields):
             results[position].previous_status = job.status

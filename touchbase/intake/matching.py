@@ -99,11 +99,7 @@ def match_or_create_customer(
     `update_existing` (the customers CSV import) gives a matched customer the non-empty
     values of `given`."""
 
-    warnings: list[str] = []
-    consent = given.sms_consent
-    if consent and given.phone and suppressed_phones(business, [given.phone]):
-        warnings.append(SUPPRESSED_WARNING)
-        consent = False
+    suppressed = bool(given.phone) and bool(suppressed_phones(business, [given.phone]))
     customer = find_customer(business=business, email=given.email, phone=given.phone)
     if customer is None:
         with transaction.atomic():
@@ -116,11 +112,12 @@ def match_or_create_customer(
                     email=given.email,
                     phone=given.phone,
                     time_zone=given.time_zone,
-                    sms_consent=consent,
+                    sms_consent=given.sms_consent and not suppressed,
                     consent_source=consent_source,
                     consent_disclosure=given.consent_disclosure,
                     recorded_by=recorded_by,
                 )
+                warnings = [SUPPRESSED_WARNING] if given.sms_consent and suppressed else []
                 return CustomerMatch(customer, created=True, warnings=warnings)
     changed = False
     if update_existing:
@@ -130,13 +127,28 @@ def match_or_create_customer(
         if changes:
             update_customer(customer=customer, **changes)
             changed = True
-    if consent and customer.phone and customer.sms_consent == SmsConsent.UNKNOWN:
-        record_sms_consent(
-            customer=customer,
-            granted=True,
-            source=consent_source,
-            disclosure_text=given.consent_disclosure,
-            recorded_by=recorded_by,
-        )
-        changed = True
-    return CustomerMatch(customer, created=False, changed=changed, warnings=warnings)
+    recorded, warnings = record_consent_given(
+        customer, given, suppressed=suppressed, source=consent_source, recorded_by=recorded_by
+    )
+    return CustomerMatch(customer, created=False, changed=changed or recorded, warnings=warnings)
+
+
+def record_consent_given(
+    customer: Customer, given: CustomerIntake, *, suppressed: bool, source: str, recorded_by: str
+) -> tuple[bool, list[str]]:
+    """SMS consent given with a job, for a matched customer: recorded only when the customer
+    has not decided yet, never over a STOP. (Whether it was recorded, warnings.)"""
+    if not given.sms_consent:
+        return False, []
+    if suppressed:
+        return False, [SUPPRESSED_WARNING]
+    if not customer.phone or customer.sms_consent != SmsConsent.UNKNOWN:
+        return False, []
+    record_sms_consent(
+        customer=customer,
+        granted=True,
+        source=source,
+        disclosure_text=given.consent_disclosure,
+        recorded_by=recorded_by,
+    )
+    return True, []

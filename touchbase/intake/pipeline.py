@@ -40,6 +40,18 @@ def new_job_problems(intake: JobIntake, existing: Job | None) -> dict[str, str]:
     return problems
 
 
+def job_fields(intake: JobIntake, customer: Customer | None) -> dict:
+    """The job fields `intake` sets (what it leaves out, an update keeps)."""
+    fields = {
+        "customer": customer,
+        "service_type": intake.service_type,
+        "status": intake.status,
+        "technician_name": intake.technician_name,
+        "notes": intake.notes,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def take_job(
     *,
     business: Business,
@@ -73,15 +85,9 @@ def take_job(
             recorded_by=recorded_by,
         )
         customer, warnings = match.customer, match.warnings
-    fields = {
-        "customer": customer,
-        "service_type": intake.service_type,
-        "status": intake.status,
-        "technician_name": intake.technician_name,
-        "notes": intake.notes,
-        "completed_at": intake.completed_at,
-    }
-    fields = {name: value for name, value in fields.items() if value is not None}
+    fields = job_fields(intake, customer)
+    if intake.completed_at is not None:
+        fields["completed_at"] = intake.completed_at
     if intake.external_id:
         upserted = upsert_job(
             business=business,
