@@ -207,3 +207,13 @@ def test_reading_a_job_shows_its_latest_enrollment(api, business):
     body = api.get(f"/jobs/{job.pk}").json()
 
     assert body["enrollment"]["enrollment_id"] == Enrollment.objects.get(job=job).pk
+
+
+def test_a_known_external_id_is_updated_without_a_customer_or_service_type(api, business):
+    api.post("/jobs", {"external_id": "fsm-9", "service_type": "hvac", "customer": INLINE_CUSTOMER})
+
+    response = api.post("/jobs", {"external_id": "fsm-9", "technician_name": "Dana"})
+
+    assert response.status_code == 200
+    assert response.json()["technician_name"] == "Dana"
+    assert Job.objects.get(external_id="fsm-9").customer.email == "maria@example.com"

@@ -89,14 +89,15 @@ def state(jobs):
     return outcomes, enrollments, deliveries
 
 
+def one_at_a_time(jobs):
+    return {job.pk: enroll_job(job) for job in jobs}
+
+
 def run(history, live, jobs, pause_plumbing, batch):
     try:
         with transaction.atomic():
             built = build(history, live, jobs, pause_plumbing)
-            if batch:
-                results = enroll_jobs(built)
-            else:
-                results = {job.pk: enroll_job(job) for job in built}
+            results = (enroll_jobs if batch else one_at_a_time)(built)
             names = {job.pk: n for n, job in enumerate(built)}
             summary = sorted(
                 (names[pk], r.success, r.skipped, r.skip_reason, r.error, r.detail)

@@ -9,7 +9,6 @@ import io
 import json
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import ApiClient
 from tests.factories import make_business, make_campaign, make_customer, make_user
@@ -102,7 +101,7 @@ ENTRY_POINTS = [via_api, via_batch_api, via_webhook, via_csv, via_web_form]
 
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=lambda f: f.__name__)
 def test_every_entry_point_matches_by_email_then_phone_and_enrolls_alike(entry_point, client, shop):
-    business, by_email, by_phone = shop
+    business, by_email, _ = shop
 
     entry_point(client, business)
 
