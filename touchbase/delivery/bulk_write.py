@@ -7,11 +7,9 @@ no round trips) one prepared statement executed per row.
 """
 
 import json
-from datetime import datetime
-from enum import Enum
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import DateTimeField, Model
 
 
 def update_rows(rows: list[Model], fields: list[str]) -> None:
@@ -67,11 +65,16 @@ def insert_rows(rows: list[Model]) -> None:
         f for f in columns if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     ]
     names = [field.attname for field in columns]
+    times = [i for i, field in enumerate(columns) if isinstance(field, DateTimeField)]
     records = []
     for row in rows:
         for field in stamped:
             field.pre_save(row, add=True)
-        records.append([_plain(getattr(row, name)) for name in names])
+        record = [getattr(row, name) for name in names]
+        for index in times:
+            if record[index] is not None:
+                record[index] = record[index].isoformat()
+        records.append(record)
     quote = connection.ops.quote_name
     listed = ", ".join(quote(field.column) for field in columns)
     picks = ", ".join(f"(r->>{i})::{f.db_type(connection)}" for i, f in enumerate(columns))
@@ -81,17 +84,9 @@ def insert_rows(rows: list[Model]) -> None:
         f"ORDER BY n RETURNING {quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
+        # Choices members are str subclasses: JSON writes their plain value.
         cursor.execute(sql, [json.dumps(records)])
         # Rows are inserted in the list's order, and RETURNING follows the rows inserted.
         for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
             row.pk = pk
             row._state.adding, row._state.db = False, connection.alias
-
-
-def _plain(value):
-    # JSON for the statement: choices as their plain value, times as ISO 8601 with offset.
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value

@@ -32,7 +32,7 @@ from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 KEPT_ERRORS = 50  # the report keeps the first few for display; all go to the error CSV
 
 CUSTOMER_COLUMNS = {
