@@ -8,14 +8,19 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer
+from tests.factories import (
+    complete_job,
+    make_business,
+    make_campaign,
+    make_customer,
+    unenrolled_jobs,
+)
 from touchbase import clock as the_clock
 from touchbase.campaigns.enrollment import enroll_job, enroll_jobs
 from touchbase.campaigns.models import Enrollment
 from touchbase.campaigns.services import pause_campaign
 from touchbase.delivery.models import Delivery
 from touchbase.jobs.models import Job
-from touchbase.jobs.services import create_job
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -52,16 +57,7 @@ def build(history, live, jobs, pause_plumbing):
             enrolled_at=now - timedelta(days=days),
             status="active" if still_live else "completed",
         )
-    return [
-        create_job(
-            business=business,
-            customer=customers[index],
-            service_type=service_type,
-            status=status,
-            enroll_in_campaign=False,
-        ).job
-        for index, service_type, status in jobs
-    ]
+    return unenrolled_jobs(business, customers, jobs)
 
 
 def state(jobs):
