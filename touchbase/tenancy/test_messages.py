@@ -39,16 +39,16 @@ def _check_sender(user: User, business: Business, limit: Limit, field: str) -> N
         )
     if not limit.hit(str(business.pk)):
         raise ValidationError(
-            {field: f"{business.name} sent too many test messages; try again in "
-             f"{limit.minutes_left()} minutes"}
+            {
+                field: f"{business.name} sent too many test messages; try again in "
+                f"{limit.minutes_left()} minutes"
+            }
         )
 
 
 def _send(message: OutgoingMessage) -> TestSent:
     try:
-        sent = transport_for(message.channel).send(
-            message, idempotency_key=f"test-{uuid.uuid4()}"
-        )
+        sent = transport_for(message.channel).send(message, idempotency_key=f"test-{uuid.uuid4()}")
     except SendError as exc:
         raise ValidationError(
             {"channel": f"the provider refused the test: {exc} {exc.code}".strip()}

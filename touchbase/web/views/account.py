@@ -93,8 +93,7 @@ class ThrottledLoginForm(AuthenticationForm):
         if login_throttled(self.request):
             minutes = LOGIN_FAILURES_PER_ACCOUNT.minutes_left()
             return ValidationError(
-                f"Too many failed log-ins. Try again in {minutes} minutes, or reset your "
-                "password.",
+                f"Too many failed log-ins. Try again in {minutes} minutes, or reset your password.",
                 code="throttled",
             )
         return super().get_invalid_login_error()
