@@ -24,9 +24,7 @@ def field_error(response, field: str) -> str:
 # --- account ---------------------------------------------------------------------------------
 
 
-def test_signing_up_asks_to_confirm_the_email_and_the_link_leads_to_onboarding(
-    client, settings
-):
+def test_signing_up_asks_to_confirm_the_email_and_the_link_leads_to_onboarding(client, settings):
     settings.TOUCHBASE_SIGNUP = "open"
     response = client.post(
         "/accounts/signup/",
