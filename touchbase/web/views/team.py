@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from touchbase.tenancy import invitations
-from touchbase.tenancy.models import Membership, User
+from touchbase.tenancy.models import Invitation, Membership, User
 from touchbase.web.current import owner_view, switch_business
 from touchbase.web.forms import show_errors
 
@@ -71,6 +71,7 @@ def _team_action(request: HttpRequest, action, done: str) -> HttpResponse:
 @owner_view
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Invitation, pk=pk, business=request.business)
     return _team_action(
         request,
         lambda: invitations.revoke(business=request.business, invitation_id=pk),
@@ -81,6 +82,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @owner_view
 @require_POST
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Membership, pk=pk, business=request.business)
     return _team_action(
         request,
         lambda: invitations.remove_member(business=request.business, membership_id=pk),
