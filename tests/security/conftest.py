@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.urls import URLPattern, get_resolver
 
 from tests.factories import make_business, make_user
 from touchbase.delivery.backends.sms import MemorySmsTransport
@@ -45,3 +46,18 @@ def link_in_last_email(part: str) -> str:
 def page_text(response) -> str:
     """A page without its per-response CSRF token, to compare two answers."""
     return re.sub(r'("X-CSRFToken": "|value=")[A-Za-z0-9]{64}', r"\1", response.content.decode())
+
+
+def url_patterns() -> list[str]:
+    """Every URL pattern of the project, as written (`settings/team/members/<int:pk>/...`)."""
+    found = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                found.append(prefix + str(pattern.pattern))
+            else:
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+
+    walk(get_resolver().url_patterns)
+    return found

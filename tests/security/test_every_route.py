@@ -3,8 +3,8 @@ ids and with junk: no server error, and nothing of the other business changes.""
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, get_resolver
 
+from tests.security.conftest import url_patterns
 from tests.web.conftest import make_tenant
 from tests.web.test_isolation import OBJECT_PAGES
 from touchbase.tenancy.services import add_member
@@ -23,17 +23,7 @@ JUNK = {
 
 
 def web_patterns() -> list[str]:
-    found = []
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLPattern):
-                found.append(prefix + str(pattern.pattern))
-            else:
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-
-    walk(get_resolver().url_patterns)
-    return [p for p in found if not p.startswith(("api/", "admin/", "hooks/", "static/"))]
+    return [p for p in url_patterns() if not p.startswith(("api/", "admin/", "hooks/", "static/"))]
 
 
 def test_every_web_route_with_an_id_is_in_the_isolation_matrix():

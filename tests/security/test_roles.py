@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, get_resolver
 
 from tests.factories import make_customer
+from tests.security.conftest import url_patterns
 from touchbase import clock
 from touchbase.api.keys import create_api_key
 from touchbase.tenancy.models import Invitation, Membership
@@ -48,24 +48,9 @@ def owner_routes(business, staff) -> dict[str, tuple[str, dict]]:
     }
 
 
-def web_routes() -> list[str]:
-    resolver = get_resolver()
-    found = []
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLPattern):
-                found.append(prefix + str(pattern.pattern))
-            else:
-                walk(pattern.url_patterns, prefix + str(pattern.pattern))
-
-    walk(resolver.url_patterns)
-    return found
-
-
 def test_every_owner_only_route_is_covered(business, staff):
     routes = owner_routes(business, staff)
-    listed = {r for r in web_routes() if r.startswith(OWNER_PREFIXES)} - {"onboarding/campaign/"}
+    listed = {r for r in url_patterns() if r.startswith(OWNER_PREFIXES)} - {"onboarding/campaign/"}
 
     assert listed == set(routes)
 
