@@ -119,3 +119,13 @@ def test_sign_up_is_rate_limited_per_address(client, open_sign_up):
 
     assert User.objects.count() == 5
     assert b"Too many attempts" in codes[-1]
+
+
+def test_on_a_closed_install_an_invited_teammate_cannot_open_a_business_of_their_own(
+    client, staff, owner
+):
+    client.force_login(staff)
+    assert client.post("/business/new/", {"name": "Spam Inc"}).status_code == 403
+    client.force_login(owner)
+    assert client.post("/business/new/", {"name": "Second Shop"}).status_code == 302
+    assert not Business.objects.filter(name="Spam Inc").exists()
