@@ -25,6 +25,7 @@ from touchbase.tenancy.models import (
     User,
     new_webhook_secret,
 )
+from touchbase.tenancy.verification import send_account_exists, send_verification
 from touchbase.validation import validate_time_zone
 
 SETTINGS_FIELDS = (
@@ -197,8 +198,6 @@ def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
 
     An address that already has an account gets nothing new, but an email saying so; the
     caller answers both cases alike, so sign-up does not reveal who has an account."""
-    from touchbase.tenancy.verification import send_account_exists, send_verification
-
     email = _valid_owner_fields(email, password, business_name)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
