@@ -55,6 +55,7 @@ def run() -> None:
     )
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("cumulative").print_stats("touchbase/", 30)
     inits = [
         values[1]
         for func, values in stats.stats.items()
