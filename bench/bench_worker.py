@@ -206,6 +206,14 @@ def run() -> None:
     options = settings.TOUCHBASE_WORKER
     results = {}
 
+    def new_engine(transport) -> DeliveryEngine:
+        """An engine as the worker configures it, sending SMS through `transport`."""
+        return DeliveryEngine(
+            batch_size=options["batch_size"],
+            concurrency=options["concurrency"],
+            transports={"sms": transport},
+        )
+
     # Peak memory of a real worker process, as it reports it (VmHWM of its own address
     # space): RUSAGE_CHILDREN would include this process's memory, which a child inherits
     # across fork + exec on Linux.
@@ -228,11 +236,7 @@ def run() -> None:
     naive_s = timed(lambda: naive_process(transport))
     MemorySmsTransport.outbox.clear()
     make_due_deliveries(unthrottled_business("Engine"), ENGINE_ROWS, first_id=20_000)
-    engine = DeliveryEngine(
-        batch_size=options["batch_size"],
-        concurrency=options["concurrency"],
-        transports={"sms": transport},
-    )
+    engine = new_engine(transport)
     engine_s = timed(lambda: engine_process(engine))
     assert Delivery.objects.filter(status="sent").count() == 5000 + NAIVE_ROWS + ENGINE_ROWS
     naive_rate, engine_rate = NAIVE_ROWS / naive_s, ENGINE_ROWS / engine_s
@@ -263,13 +267,7 @@ def run() -> None:
     # Four engine processes against pgbench's one-row updates with four clients.
     make_due_deliveries(unthrottled_business("Parallel"), PARALLEL_ROWS, first_id=80_000)
     parallel_rate, parallel_sent = engines_rate(
-        4,
-        lambda: DeliveryEngine(
-            batch_size=options["batch_size"],
-            concurrency=options["concurrency"],
-            transports={"sms": MemorySmsTransport()},
-        ),
-        engine_process,
+        4, lambda: new_engine(MemorySmsTransport()), engine_process
     )
     assert parallel_sent == PARALLEL_ROWS, parallel_sent
     tps = pgbench_tps(os.environ["DATABASE_URL"], connection.pg_version // 10000)
@@ -305,11 +303,7 @@ def run() -> None:
             api_base_url=stand_in_url,
             timeout=10,
         )
-        engine = DeliveryEngine(
-            batch_size=options["batch_size"],
-            concurrency=options["concurrency"],
-            transports={"sms": twilio},
-        )
+        engine = new_engine(twilio)
         latency_s = timed(lambda: engine_process(engine))
     finally:
         stand_in.kill()
