@@ -12,7 +12,8 @@ from tests.factories import (
     make_customer,
     unenrolled_jobs,
 )
-from touchbase.campaigns.enrollment import enroll_job, enroll_jobs
+from touchbase.campaigns.enrollment import enroll_job
+from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.campaigns.models import Enrollment
 from touchbase.campaigns.services import pause_campaign
 from touchbase.delivery.models import Delivery

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from touchbase import clock
-from touchbase.campaigns.enrollment import EnrollmentResult, enroll_jobs
+from touchbase.campaigns.enrollment import EnrollmentResult
+from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import build_customer, consent_record
 from touchbase.delivery.bulk_write import insert_rows
