@@ -3,18 +3,23 @@
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
    active -> cancelled; no address / no consent / opted out -> skipped (the sequence goes on);
-   outside the recipient's send window -> deferred into the next window; over a recipient
-   cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
-   the exact message stored, before any provider is called.
+   outside the recipient's send window -> deferred into the next window, or skipped
+   (`no_legal_window`) when the rules leave none; over a recipient cap or the business's
+   throttle -> deferred; otherwise rendered and marked `sending` with the exact message
+   stored, before any provider is called. An exception while deciding one delivery fails
+   that delivery alone (`internal_error`, with the exception's class and message).
 3. Send the batch concurrently (bounded), each call recorded with its answer and latency.
-4. Record every outcome in one transaction: sent -> next touch scheduled (or enrollment
-   completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent
-   error -> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
-   automatically (unless the provider honours our idempotency key).
+4. Record outcomes as the answers arrive, in small transactions (every RECORD_EVERY answers
+   or RECORD_INTERVAL seconds), retried through a lost database connection: sent -> next
+   touch scheduled (or enrollment completed); transient error -> retried after 1, 5, 15
+   minutes, then failed; permanent error -> failed and the customer updated; unknown
+   outcome -> `uncertain`, never re-sent automatically (unless the provider honours our
+   idempotency key).
 
-Guarantee: at most once per touch. A worker that dies after step 2 leaves `sending` rows
-that the reaper turns `uncertain`; one that dies before leaves `claimed` rows that the reaper
-returns to `pending` (no provider was called for them).
+Guarantee: at most once per touch. A worker that dies after step 2 leaves `sending` only the
+rows whose answers it had not yet recorded (the calls in flight, and at most RECORD_INTERVAL
+of answers); the reaper turns them `uncertain`. One that dies before leaves `claimed` rows
+that the reaper returns to `pending` (no provider was called for them).
 """
 
 import hashlib
@@ -24,11 +29,12 @@ import socket
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
@@ -38,13 +44,14 @@ from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
 from touchbase.delivery.bulk_write import update_rows
-from touchbase.delivery.claiming import claim_due
+from touchbase.delivery.claiming import claim_due, release_claimed
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.rendering import render_delivery
-from touchbase.delivery.segments import count_segments
-from touchbase.delivery.send_window import load_rules, window_for
+from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
+from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
+from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
 
 logger = logging.getLogger(__name__)
@@ -52,6 +59,11 @@ logger = logging.getLogger(__name__)
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
+# Step 4 commits the answers received so far this often: a dead worker loses at most this
+# much of what providers told it, and a batch still costs only a few transactions.
+RECORD_EVERY = 25
+RECORD_INTERVAL = 0.25  # seconds
+INTERNAL_ERROR = "internal_error"
 
 DECIDED_FIELDS = [
     "status",
@@ -118,18 +130,22 @@ class DeliveryEngine:
     def __init__(
         self,
         *,
-        batch_size: int = 200,
-        concurrency: int = 8,
-        lease_seconds: int = 300,
-        window_spread_minutes: int = 30,
+        batch_size: int | None = None,
+        concurrency: int | None = None,
+        lease_seconds: int | None = None,
+        window_spread_minutes: int | None = None,
         owner: str | None = None,
         transports: dict[str, Transport] | None = None,
         stop_event: threading.Event | None = None,
     ):
-        self.batch_size = batch_size
-        self.concurrency = concurrency
-        self.lease = timedelta(seconds=lease_seconds)
-        self.spread = timedelta(minutes=window_spread_minutes)
+        options = settings.TOUCHBASE_WORKER  # one set of defaults: the settings'
+        self.batch_size = batch_size or options["batch_size"]
+        self.concurrency = concurrency or options["concurrency"]
+        self.lease = timedelta(seconds=lease_seconds or options["lease_seconds"])
+        spread = options["window_spread_minutes"]
+        self.spread = timedelta(
+            minutes=spread if window_spread_minutes is None else window_spread_minutes
+        )
         self.owner = owner or default_owner()
         self.transports = transports or {}
         self.stop_event = stop_event or threading.Event()
@@ -152,10 +168,18 @@ class DeliveryEngine:
         outcome = BatchOutcome(claimed=len(ids))
         if not ids:
             return outcome
-        sends, touches = self._decide(ids, now, outcome.counts)
+        try:
+            sends, touches = self._decide(ids, now, outcome.counts)
+        except Exception:
+            # Nothing was decided and no provider called: give the rows back now rather
+            # than when the lease runs out.
+            retry_database(
+                lambda: release_claimed(owner=self.owner, ids=ids, now=clock.now()),
+                what="releasing an undecided batch",
+            )
+            raise
         if sends:
-            self._send(sends)
-            self._record(sends, touches, outcome.counts)
+            self._send_and_record(sends, touches, outcome.counts)
         logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
         return outcome
 
@@ -186,12 +210,17 @@ class DeliveryEngine:
             sends: list[OutgoingSend] = []
             resolved: list[Delivery] = []
             for delivery in deliveries:
-                verdict = self._verdict(delivery, context, throttle, now)
+                try:
+                    verdict = self._verdict(delivery, context, throttle, now)
+                except DatabaseError:
+                    raise  # the transaction is lost for the whole batch: released above
+                except Exception as exc:  # a bug or a poison row: this delivery alone fails
+                    verdict = self._fail_internal(delivery, exc)
                 counts[verdict] += 1
                 delivery.updated_at = now
                 if verdict == "sending":
                     sends.append(context.pending_send)
-                elif verdict in ("skipped", "failed") or (
+                elif verdict in ("skipped", "failed", INTERNAL_ERROR) or (
                     verdict == "cancelled" and delivery.skip_reason == "touch_removed"
                 ):
                     resolved.append(delivery)
@@ -232,13 +261,22 @@ class DeliveryEngine:
             return self._set(delivery, status=DeliveryStatus.SKIPPED, skip_reason=block, **release)
 
         window = window_for(customer, delivery.business, context.rules)
-        if not window.allows(now):
-            opening = window.next_opening(now)
+        opening = window.next_opening(now)
+        if opening is None:  # the owner's window and the recipient's state law never meet
+            return self._set(
+                delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
+            )
+        if opening != now:
             start = opening + spread_offset(delivery.pk, self.spread)
             return self._defer(delivery, start if window.allows(start) else opening, "send_window")
         wait = context.recent.wait_until(touch.channel, address, now)
         if wait is not None:
-            return self._defer(delivery, window.next_opening(wait), "frequency_cap")
+            reopening = window.next_opening(wait)
+            if reopening is None:
+                return self._set(
+                    delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
+                )
+            return self._defer(delivery, reopening, "frequency_cap")
         slot = throttle.admit(delivery, now)
         if slot is not None:
             return self._defer(delivery, slot, THROTTLE_DEFER_REASON)
@@ -253,7 +291,7 @@ class DeliveryEngine:
                 delivery,
                 status=DeliveryStatus.FAILED,
                 error_code="too_long",
-                error_message="the rendered SMS is longer than 10 segments",
+                error_message=f"the rendered SMS is longer than {MAX_SEGMENTS} segments",
                 **release,
             )
         context.recent.record(touch.channel, address, now)
@@ -268,6 +306,18 @@ class DeliveryEngine:
             lease_expires_at=now + self.lease,
             defer_reason="",
         )
+
+    def _fail_internal(self, delivery: Delivery, exc: Exception) -> str:
+        logger.exception("delivery %s failed inside touchbase", delivery.pk)
+        self._set(
+            delivery,
+            status=DeliveryStatus.FAILED,
+            error_code=INTERNAL_ERROR,
+            error_message=f"{type(exc).__name__}: {exc}"[:RESPONSE_LIMIT],
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        return INTERNAL_ERROR
 
     @staticmethod
     def _set(delivery: Delivery, **fields) -> str:
@@ -286,40 +336,73 @@ class DeliveryEngine:
         )
         return f"deferred_{reason}"
 
-    # --- step 3: send --------------------------------------------------------------------
+    # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
-    def _send(self, sends: list[OutgoingSend]) -> None:
-        def call(send: OutgoingSend) -> None:
-            if self.stop_event.is_set():
-                return  # not started: released below, no provider call was made
-            send.started_at = clock.now()
-            started = time.monotonic()
-            try:
-                send.result = send.transport.send(
-                    send.message, idempotency_key=str(send.delivery.pk)
-                )
-            except SendError as exc:
-                send.result = exc
-            except Exception as exc:  # a bug or an unexpected library error mid-call
-                logger.exception(
-                    "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-                )
-                send.result = SendError(
-                    f"{type(exc).__name__}: {exc}", unknown_outcome=True, code="unexpected"
-                )
-            send.latency_ms = int((time.monotonic() - started) * 1000)
+    def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
+        answered: list[OutgoingSend] = []
+        last_recorded = time.monotonic()
+
+        def record_if_due(force: bool = False) -> None:
+            nonlocal answered, last_recorded
+            due = len(answered) >= RECORD_EVERY
+            due = due or time.monotonic() - last_recorded >= RECORD_INTERVAL
+            if answered and (force or due):
+                self._record_safely(answered, touches, counts)
+                answered, last_recorded = [], time.monotonic()
 
         if len(sends) == 1 or self.concurrency == 1:
             for send in sends:
-                call(send)
-            return
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
-            list(pool.map(call, sends))
+                self._call(send)
+                answered.append(send)
+                record_if_due()
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
+                in_flight = {pool.submit(self._call, send): send for send in sends}
+                while in_flight:
+                    done, _ = wait(in_flight, timeout=RECORD_INTERVAL, return_when=FIRST_COMPLETED)
+                    answered.extend(in_flight.pop(future) for future in done)
+                    record_if_due()
+        record_if_due(force=True)
 
-    # --- step 4: record ------------------------------------------------------------------
+    def _call(self, send: OutgoingSend) -> None:
+        """One provider call; never raises (runs in a pool thread)."""
+        if self.stop_event.is_set():
+            return  # not started: released when recorded, no provider call was made
+        send.started_at = clock.now()
+        started = time.monotonic()
+        try:
+            send.result = send.transport.send(send.message, idempotency_key=str(send.delivery.pk))
+        except SendError as exc:
+            send.result = exc
+        except Exception as exc:  # a bug or an unexpected library error mid-call
+            logger.exception(
+                "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
+            )
+            # The request may have left: at most once means `uncertain`, never a retry.
+            send.result = SendError(
+                f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR
+            )
+        send.latency_ms = int((time.monotonic() - started) * 1000)
+
+    def _record_safely(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
+        """Record through a lost connection (each try is one whole transaction); a row whose
+        recording itself fails is left `sending` for the reaper, never the whole chunk."""
+        try:
+            retry_database(lambda: self._record(sends, touches, counts), what="recording outcomes")
+        except CONNECTION_ERRORS:
+            logger.exception("could not record %d outcomes; the reaper settles them", len(sends))
+            counts["unrecorded"] += len(sends)
+        except Exception:
+            if len(sends) == 1:
+                logger.exception("could not record delivery %s", sends[0].delivery.pk)
+                counts["unrecorded"] += 1
+                return
+            for send in sends:
+                self._record_safely([send], touches, counts)
 
     def _record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter) -> None:
         now = clock.now()
+        tally: Counter = Counter()  # merged only once committed: a retry must not count twice
         with transaction.atomic():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
@@ -342,13 +425,13 @@ class DeliveryEngine:
                 updated.append(delivery)
                 if send.result is None:  # stopped before the call
                     self._set(delivery, status=DeliveryStatus.PENDING)
-                    counts["released"] += 1
+                    tally["released"] += 1
                     continue
                 delivery.attempts = current[delivery.pk] + 1
                 delivery.provider = send.transport.name
                 attempts.append(self._attempt_row(send))
                 verdict = self._apply_result(delivery, send, now, customer_effects)
-                counts[verdict] += 1
+                tally[verdict] += 1
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
             update_rows(updated, OUTCOME_FIELDS)
@@ -356,6 +439,7 @@ class DeliveryEngine:
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
             advance(resolved, touches, now)  # the batch's touches, loaded when deciding
+        counts.update(tally)
 
     def _apply_result(
         self,
