@@ -392,3 +392,26 @@ def test_a_stop_request_finishes_the_send_in_flight_and_releases_the_rest(busine
     assert statuses == ["pending", "pending", "sent"]
     assert outcome.counts["released"] == 2
     assert not Delivery.objects.filter(lease_owner="stopping").exists()
+
+
+def test_a_customer_name_with_a_line_break_is_sent_on_one_subject_line(
+    engine, business, clock, mailoutbox
+):
+    template = create_template(
+        business=business,
+        name="Named",
+        channel="email",
+        subject="{customer_name}, how did we do?",
+        body="Hi {customer_first_name}: {review_link}",
+    )
+    campaign = make_campaign(business, "conservative")
+    set_campaign_touches(campaign=campaign, touches=[TouchSpec("email", 4, template)])
+    customer = make_customer(business, "Maria\r\nBcc: victim@example.com")
+    delivery = enroll(business, customer)
+    at(clock, delivery.send_after)
+
+    engine.run_batch()
+
+    assert fresh(delivery).status == "sent"
+    assert mailoutbox[0].subject == "Maria Bcc: victim@example.com, how did we do?"
+    assert "victim@example.com" not in mailoutbox[0].bcc
