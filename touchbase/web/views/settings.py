@@ -15,6 +15,7 @@ from touchbase.channels import Channel
 from touchbase.customers.services import normalize_phone
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import OutgoingMessage, SendError
+from touchbase.delivery.send_window import load_rules, states_excluded_by
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
 from touchbase.tenancy.services import rotate_webhook_secret, update_business_settings
 from touchbase.web.current import business_view
@@ -87,6 +88,9 @@ def business_settings(request: HttpRequest) -> HttpResponse:
         "web/settings/settings.html",
         {
             "form": form,
+            "excluded_states": states_excluded_by(
+                business.send_window_start, business.send_window_end, load_rules()
+            ),
             "email_backend": django_settings.EMAIL_BACKEND,
             "sms_backend": django_settings.TOUCHBASE_SMS_BACKEND,
             "nav": "settings",
