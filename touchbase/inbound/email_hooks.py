@@ -15,7 +15,7 @@ from anymail.exceptions import AnymailWebhookValidationFailure
 from django.http import JsonResponse
 from django.urls import URLPattern
 
-from touchbase.inbound import services
+from touchbase.inbound import receipts
 
 
 def _unauthorized_on_bad_auth(view):
@@ -51,4 +51,4 @@ def urlpatterns() -> list[URLPattern]:
 
 
 def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
-    services.handle_email_event(event=event, esp_name=esp_name)
+    receipts.handle_email_event(event=event, esp_name=esp_name)
