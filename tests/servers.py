@@ -1,5 +1,6 @@
 """Real servers the tests talk to: an SMTP server (aiosmtpd) and an HTTP server that answers
-like Twilio's Messages API. Only the carrier behind them is imaginary."""
+like Twilio's Messages API (create, and list by To and DateSent). Only the carrier behind
+them is imaginary."""
 
 import itertools
 import json
@@ -7,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,7 +62,9 @@ class Behaviour:
 
 @dataclass
 class TwilioStandIn:
-    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio does."""
+    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio does, and GET of
+    the same URL (the message log, filtered by To and DateSent) from what it accepted: a
+    message is in the log once received, whether or not its answer reached the caller."""
 
     default: Behaviour = field(default_factory=Behaviour)
     by_number: dict[str, Behaviour] = field(default_factory=dict)
@@ -78,21 +82,36 @@ class TwilioStandIn:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                self.answer(200, {"messages": stand_in.log(query), "next_page_uri": None})
+
+            def answer(self, status: int, body: dict) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 request = {"path": self.path, "form": form, "auth": self.headers["Authorization"]}
+                behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
+                if behaviour.status == 201:  # accepted: in the log from now on
+                    request["sid"] = f"SM{next(sids):032x}"
+                    request["date_sent"] = datetime.now(UTC)
                 with stand_in.lock:
                     stand_in.requests.append(request)
                     stand_in.in_flight += 1
-                behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
                 with stand_in.lock:
                     stand_in.in_flight -= 1
                 if behaviour.status == 201:
                     body = {
-                        "sid": f"SM{next(sids):032x}",
+                        "sid": request["sid"],
                         "status": "queued",
                         "to": form.get("To"),
                         "body": form.get("Body"),
@@ -128,6 +147,25 @@ class TwilioStandIn:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def log(self, query: dict[str, str]) -> list[dict]:
+        """Accepted messages to `To`, sent within DateSent> and DateSent< when given."""
+        after, before = query.get("DateSent>"), query.get("DateSent<")
+        with self.lock:
+            accepted = [r for r in self.requests if "sid" in r]
+        return [
+            {
+                "sid": r["sid"],
+                "to": r["form"].get("To"),
+                "body": r["form"].get("Body"),
+                "status": "sent",
+                "date_sent": r["date_sent"].strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            for r in accepted
+            if r["form"].get("To") == query.get("To", r["form"].get("To"))
+            and (not after or r["date_sent"] >= datetime.fromisoformat(after))
+            and (not before or r["date_sent"] <= datetime.fromisoformat(before))
+        ]
 
     def sends_by_delivery(self) -> dict[str, int]:
         counts: dict[str, int] = {}

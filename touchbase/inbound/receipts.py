@@ -17,8 +17,14 @@ from touchbase.customers.services import (
     record_email_bounce,
     record_email_opt_out,
 )
-from touchbase.delivery.models import Delivery
+from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.provider_errors import apply_to_customer, classify_twilio
+from touchbase.delivery.services import (
+    EMAIL_EVENTS_FAILED,
+    EMAIL_EVENTS_SENT,
+    SMS_STATUSES_FAILED,
+    resolve_uncertain,
+)
 from touchbase.inbound.events import customer_of, store_event
 from touchbase.inbound.models import Event
 
@@ -100,6 +106,14 @@ def handle_sms_status(
         )
         if event is None or delivery is None:
             return delivery
+        if delivery.status == DeliveryStatus.UNCERTAIN:  # the callback proves what happened
+            resolve_uncertain(
+                delivery=delivery,
+                sent=status not in SMS_STATUSES_FAILED,
+                provider_message_id=message_sid,
+                error_code=str(error_code),
+                error_message=error_message,
+            )
         _advance_receipt(delivery, status, SMS_RECEIPT_RANK, now)
         if status in ("undelivered", "failed") and error_code:
             error = classify_twilio(error_code)
@@ -210,6 +224,16 @@ def handle_email_event(*, event: AnymailTrackingEvent, esp_name: str) -> Event |
         )
         if stored is None:
             return None
+        proof = EMAIL_EVENTS_SENT | EMAIL_EVENTS_FAILED
+        uncertain = delivery is not None and delivery.status == DeliveryStatus.UNCERTAIN
+        if uncertain and event.event_type in proof:
+            resolve_uncertain(
+                delivery=delivery,
+                sent=event.event_type in EMAIL_EVENTS_SENT,
+                provider_message_id=event.message_id or "",
+                error_code=event.event_type,
+                error_message=event.description or event.reject_reason or "",
+            )
         if delivery is not None and event.event_type in EMAIL_RECEIPT_RANK:
             _advance_receipt(delivery, event.event_type, EMAIL_RECEIPT_RANK, now)
         for customer in customers:
