@@ -342,14 +342,26 @@ def test_an_expired_claim_goes_back_to_pending(business, clock):
 
 def test_an_expired_send_becomes_uncertain_and_the_sequence_moves_on(business, clock):
     delivery = enroll(business)
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status="sending", lease_owner="dead-worker", lease_expires_at=START
+    Delivery.objects.filter(pk=delivery.pk).update(  # its call had started
+        status="sending", lease_owner="dead-worker", lease_expires_at=START, sent_at=START
     )
     clock.shift(timedelta(minutes=1))
 
     assert reap_expired_leases(now=clock_now()) == (0, 1)
     assert fresh(delivery).status == "uncertain"
     assert next_touch(delivery).status == "pending"
+
+
+def test_an_expired_send_whose_call_never_started_goes_back_to_pending(business, clock):
+    delivery = enroll(business)
+    Delivery.objects.filter(pk=delivery.pk).update(  # decided, then the worker died
+        status="sending", lease_owner="dead-worker", lease_expires_at=START, sent_at=None
+    )
+    clock.shift(timedelta(minutes=1))
+
+    assert reap_expired_leases(now=clock_now()) == (1, 0)
+    assert (fresh(delivery).status, fresh(delivery).lease_owner) == ("pending", "")
+    assert next_touch(delivery) is None
 
 
 def test_claims_take_the_oldest_due_rows_up_to_the_limit(business, clock):

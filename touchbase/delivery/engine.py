@@ -28,7 +28,7 @@ import os
 import socket
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,6 +79,7 @@ DECIDED_FIELDS = [
     "lease_expires_at",
     "error_code",
     "error_message",
+    "sent_at",
     "updated_at",
 ]
 OUTCOME_FIELDS = [
@@ -305,6 +306,7 @@ class DeliveryEngine:
             body_html=message.html,
             lease_expires_at=now + self.lease,
             defer_reason="",
+            sent_at=None,  # set when its call starts (step 3)
         )
 
     def _fail_internal(self, delivery: Delivery, exc: Exception) -> str:
@@ -339,30 +341,46 @@ class DeliveryEngine:
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
     def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
+        """Start calls only as threads free up, each committed as started (`sent_at`) just
+        before it is made, and record answers as they arrive: a worker that dies leaves
+        `uncertain` only the calls in flight and the answers of the last RECORD_INTERVAL;
+        the reaper returns the rows it had decided but not yet called to `pending`."""
+        waiting = deque(sends)
         answered: list[OutgoingSend] = []
         last_recorded = time.monotonic()
-
-        def record_if_due(force: bool = False) -> None:
-            nonlocal answered, last_recorded
-            due = len(answered) >= RECORD_EVERY
-            due = due or time.monotonic() - last_recorded >= RECORD_INTERVAL
-            if answered and (force or due):
-                self._record_safely(answered, touches, counts)
-                answered, last_recorded = [], time.monotonic()
-
-        if len(sends) == 1 or self.concurrency == 1:
-            for send in sends:
-                self._call(send)
-                answered.append(send)
-                record_if_due()
+        if self.concurrency == 1 or len(sends) == 1:  # inline: one transaction per chunk
+            while waiting and not self.stop_event.is_set():
+                chunk = [waiting.popleft() for _ in range(min(RECORD_EVERY, len(waiting)))]
+                started = self._settle(answered, chunk, touches, counts)
+                answered = []
+                for send in started:
+                    self._call(send)
+                    answered.append(send)
         else:
+            refill = max(1, self.concurrency // 2)
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
-                in_flight = {pool.submit(self._call, send): send for send in sends}
-                while in_flight:
+                in_flight: dict = {}
+                while waiting or in_flight:
+                    room = self.concurrency - len(in_flight)
+                    start = bool(waiting) and not self.stop_event.is_set()
+                    start = start and (room >= refill or not in_flight)
+                    record = len(answered) >= RECORD_EVERY
+                    record = record or time.monotonic() - last_recorded >= RECORD_INTERVAL
+                    if start or (answered and record):
+                        size = min(room, len(waiting)) if start else 0
+                        chunk = [waiting.popleft() for _ in range(size)]
+                        for send in self._settle(answered, chunk, touches, counts):
+                            in_flight[pool.submit(self._call, send)] = send
+                        answered, last_recorded = [], time.monotonic()
+                    if not in_flight:
+                        if self.stop_event.is_set():
+                            break
+                        continue
                     done, _ = wait(in_flight, timeout=RECORD_INTERVAL, return_when=FIRST_COMPLETED)
                     answered.extend(in_flight.pop(future) for future in done)
-                    record_if_due()
-        record_if_due(force=True)
+        self._settle(answered, [], touches, counts)
+        if waiting:  # stopping: never called, give them back at once
+            self._release_uncalled([send.delivery.pk for send in waiting], counts)
 
     def _call(self, send: OutgoingSend) -> None:
         """One provider call; never raises (runs in a pool thread)."""
@@ -384,25 +402,90 @@ class DeliveryEngine:
             )
         send.latency_ms = int((time.monotonic() - started) * 1000)
 
-    def _record_safely(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
-        """Record through a lost connection (each try is one whole transaction); a row whose
-        recording itself fails is left `sending` for the reaper, never the whole chunk."""
-        try:
-            retry_database(lambda: self._record(sends, touches, counts), what="recording outcomes")
-        except CONNECTION_ERRORS:
-            logger.exception("could not record %d outcomes; the reaper settles them", len(sends))
-            counts["unrecorded"] += len(sends)
-        except Exception:
-            if len(sends) == 1:
-                logger.exception("could not record delivery %s", sends[0].delivery.pk)
-                counts["unrecorded"] += 1
-                return
-            for send in sends:
-                self._record_safely([send], touches, counts)
+    def _settle(
+        self,
+        answered: list[OutgoingSend],
+        to_start: list[OutgoingSend],
+        touches: TouchMap,
+        counts: Counter,
+    ) -> list[OutgoingSend]:
+        """Record `answered` and commit `to_start` as started, in one transaction retried
+        through a lost connection; returns the sends that may now be called. A row whose
+        recording itself fails is left for the reaper, never the whole chunk."""
+        if not answered and not to_start:
+            return []
 
-    def _record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter) -> None:
+        def step() -> tuple[Counter, list[OutgoingSend]]:
+            with transaction.atomic():
+                return self._record(answered, touches), self._start(to_start)
+
+        try:
+            tally, started = retry_database(step, what="recording outcomes")
+        except CONNECTION_ERRORS:
+            # Nothing more is called; the reaper settles the rest (uncalled: pending).
+            logger.error("could not record %d outcomes; the reaper settles them", len(answered))
+            counts["unrecorded"] += len(answered)
+            return []
+        except Exception:
+            if not answered:
+                raise  # starting itself fails: a batch-level error
+            if len(answered) == 1:
+                logger.exception("could not record delivery %s", answered[0].delivery.pk)
+                counts["unrecorded"] += 1
+            else:
+                for send in answered:
+                    self._settle([send], [], touches, counts)
+            return self._settle([], to_start, touches, counts)
+        counts.update(tally)
+        return started
+
+    def _start(self, sends: list[OutgoingSend]) -> list[OutgoingSend]:
+        """Mark calls as started (`sent_at`) while the rows are still ours. From then on a
+        dead worker's row becomes `uncertain`; before, the reaper may safely release it."""
+        if not sends:
+            return []
         now = clock.now()
-        tally: Counter = Counter()  # merged only once committed: a retry must not count twice
+        ours = set(
+            Delivery.objects.select_for_update()
+            .filter(
+                pk__in=[s.delivery.pk for s in sends],
+                status=DeliveryStatus.SENDING,
+                lease_owner=self.owner,
+            )
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ours).update(sent_at=now)
+        started = [send for send in sends if send.delivery.pk in ours]
+        for send in started:
+            send.delivery.sent_at = now
+        return started
+
+    def _release_uncalled(self, ids: list[int], counts: Counter) -> None:
+        try:
+            counts["released"] += retry_database(
+                lambda: Delivery.objects.filter(
+                    pk__in=ids,
+                    status=DeliveryStatus.SENDING,
+                    lease_owner=self.owner,
+                    sent_at__isnull=True,
+                ).update(
+                    status=DeliveryStatus.PENDING,
+                    lease_owner="",
+                    lease_expires_at=None,
+                    updated_at=clock.now(),
+                ),
+                what="releasing uncalled deliveries",
+            )
+        except CONNECTION_ERRORS:
+            logger.error("could not release %d uncalled deliveries; the reaper will", len(ids))
+
+    def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
+        """Write what the providers answered; returns the tally, which the caller merges once
+        committed (a retried transaction must not count twice)."""
+        tally: Counter = Counter()
+        if not sends:
+            return tally
+        now = clock.now()
         with transaction.atomic():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
@@ -423,6 +506,7 @@ class DeliveryEngine:
                 delivery.updated_at = now
                 delivery.lease_owner, delivery.lease_expires_at = "", None
                 updated.append(delivery)
+                delivery.sent_at = None  # set again below when it did leave
                 if send.result is None:  # stopped before the call
                     self._set(delivery, status=DeliveryStatus.PENDING)
                     tally["released"] += 1
@@ -439,7 +523,7 @@ class DeliveryEngine:
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
             advance(resolved, touches, now)  # the batch's touches, loaded when deciding
-        counts.update(tally)
+        return tally
 
     def _apply_result(
         self,
