@@ -32,7 +32,7 @@ class Worker:
         self.reap_every = min(REAP_EVERY, engine.lease / 2)
         self.last_reap = None
         self.totals: Counter = Counter()
-        self.backoff = Backoff(first=0.5, cap=30.0)
+        self.backoff = Backoff(first=0.5, cap=10.0)
 
     def run(self) -> Counter:
         while not self.stop.is_set():
