@@ -4,9 +4,11 @@ them is imaginary."""
 
 import itertools
 import json
+import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -58,6 +60,7 @@ class Behaviour:
     status: int = 201
     code: int | None = None
     delay: float = 0.0  # seconds before answering (a hang when longer than the timeout)
+    drop: bool = False  # accept, then close the connection without answering
 
 
 @dataclass
@@ -71,6 +74,8 @@ class TwilioStandIn:
     requests: list[dict] = field(default_factory=list)
     in_flight: int = 0  # requests received and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When set, decides each request's behaviour (a fault-injecting Twilio).
+    chooser: Callable[[dict], Behaviour] | None = None
 
     def start(self) -> "TwilioStandIn":
         stand_in = self
@@ -98,7 +103,11 @@ class TwilioStandIn:
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 request = {"path": self.path, "form": form, "auth": self.headers["Authorization"]}
-                behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
+                if stand_in.chooser is not None:
+                    behaviour = stand_in.chooser(form)
+                else:
+                    behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
+                request["behaviour"] = behaviour
                 if behaviour.status == 201:  # accepted: in the log from now on
                     request["sid"] = f"SM{next(sids):032x}"
                     request["date_sent"] = datetime.now(UTC)
@@ -109,6 +118,10 @@ class TwilioStandIn:
                     time.sleep(behaviour.delay)
                 with stand_in.lock:
                     stand_in.in_flight -= 1
+                if behaviour.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if behaviour.status == 201:
                     body = {
                         "sid": request["sid"],
@@ -174,3 +187,30 @@ class TwilioStandIn:
             delivery = parse_qs(urlparse(callback).query).get("delivery", ["?"])[0]
             counts[delivery] = counts.get(delivery, 0) + 1
         return counts
+
+
+def faulty_twilio(seed: int = 14) -> Callable[[dict], Behaviour]:
+    """Twilio on a bad day: ~12% transient refusals (500, 503, 429: nothing sent), ~1% hangs
+    past the client's timeout and ~1% dropped connections (both accepted: truly unknown to
+    the caller), ~10% slow accepts; the rest answer in 10 ms."""
+    rng, lock = random.Random(seed), threading.Lock()
+    faults = [
+        (0.04, Behaviour(status=500, code=20500)),
+        (0.04, Behaviour(status=503, code=20503)),
+        (0.04, Behaviour(status=429, code=20429)),
+        (0.01, Behaviour(delay=2.5)),  # longer than TWILIO_TIMEOUT_SECONDS=1
+        (0.01, Behaviour(drop=True)),
+        (0.10, Behaviour(delay=0.3)),
+    ]
+    fast = Behaviour(delay=0.01)
+
+    def choose(form: dict) -> Behaviour:
+        with lock:
+            roll = rng.random()
+        for chance, behaviour in faults:
+            if roll < chance:
+                return behaviour
+            roll -= chance
+        return fast
+
+    return choose

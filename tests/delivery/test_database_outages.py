@@ -79,6 +79,7 @@ def test_a_worker_survives_terminated_backends_while_idle_and_while_sending(
         wait_until(lambda: not unfinished(), 60, "every delivery was settled")
     except AssertionError:
         from collections import Counter
+
         print(Counter(Delivery.objects.values_list("status", "sent_at__isnull")))
         worker.kill()
         print(worker.communicate()[0][-5000:])
