@@ -79,6 +79,8 @@ def test_an_internal_error_is_shown_to_the_owner_under_needs_attention(engine, b
     assert "ZoneInfoNotFoundError" in page
 
 
+# Transactional: the loop drops stale connections between batches, as in production.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_loop_outlives_a_failing_batch_and_counts_it(business, clock, monkeypatch):
     make_campaign(business, "aggressive")
     delivery = enroll(business, "Fine", phone="(212) 555-0123")

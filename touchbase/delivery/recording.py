@@ -36,8 +36,8 @@ MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
 # Step 4 commits the answers received so far this often: a dead worker loses at most this
 # much of what providers told it, and a batch still costs only a few transactions.
-RECORD_EVERY = 25
-RECORD_INTERVAL = 0.25  # seconds
+RECORD_EVERY = 10
+RECORD_INTERVAL = 0.1  # seconds
 INTERNAL_ERROR = "internal_error"
 
 OUTCOME_FIELDS = [
