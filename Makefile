@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: up test lint bench clean browser
+.PHONY: up test lint bench chaos clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test: $(STAMP) $(NODE_STAMP) browser
 ## Benchmarks (bench/bench_*.py) on DATABASE_URL; results in bench/results/latest.json
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## The chaos test, long: 10,000 deliveries, 4 workers (DATABASE_URL=postgres://... required)
+chaos: $(STAMP)
+	TOUCHBASE_CHAOS_DELIVERIES=$${TOUCHBASE_CHAOS_DELIVERIES:-10000} \
+	TOUCHBASE_CHAOS_WORKERS=$${TOUCHBASE_CHAOS_WORKERS:-4} \
+	$(BIN)/pytest tests/test_chaos.py -s --create-db $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

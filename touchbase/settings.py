@@ -201,7 +201,8 @@ TOUCHBASE_SMS_BACKEND = env(
 TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
     "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 32, minimum=1),
-    # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
+    # Must outlast a batch's provider calls: batch_size / concurrency x provider timeout
+    # (200 / 32 x 10 s = 70 s by default) is the floor.
     "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.

@@ -7,9 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from touchbase import clock
 from touchbase.customers.models import ConsentSource
-from touchbase.inbound.models import Event
+from touchbase.inbound.events import store_event
 from touchbase.intake.pipeline import IntakeResult, take_job
 from touchbase.intake.schema import clean_job
 from touchbase.jobs.models import JobStatus
@@ -28,17 +27,14 @@ def handle_job_webhook(*, business: Business, data: Any, signature: str) -> Inta
         data, zone=business.time_zone, default_status=JobStatus.COMPLETED, require_external_id=True
     )
     with transaction.atomic():
-        event, created = Event.objects.get_or_create(
+        event = store_event(
             source="job_webhook",
-            external_id=f"{business.pk}:{signature}"[:255],
-            defaults={
-                "kind": "job_webhook",
-                "business": business,
-                "payload": {"external_id": intake.external_id, "status": intake.status},
-                "occurred_at": clock.now(),
-            },
+            external_id=f"{business.pk}:{signature}",
+            kind="job_webhook",
+            business=business,
+            payload={"external_id": intake.external_id, "status": intake.status},
         )
-        if not created:
+        if event is None:
             raise ReplayedWebhook
         result = take_job(
             business=business,
