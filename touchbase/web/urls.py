@@ -8,7 +8,6 @@ from touchbase.web.views import (
     campaigns,
     customers,
     dashboard,
-    health,
     imports,
     jobs,
     onboarding,
@@ -20,7 +19,6 @@ app_name = "web"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
-    path("healthz", health.healthz, name="healthz"),
     # account
     path("accounts/signup/", account.signup, name="signup"),
     path(

@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from touchbase import clock
 from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
+from touchbase.ops.heartbeats import record_heartbeat
 
 REAP_EVERY = timedelta(seconds=15)
 
@@ -65,6 +66,7 @@ class Command(BaseCommand):
         totals = {"claimed": 0}
         while not stop.is_set():
             now = clock.now()
+            record_heartbeat(owner=engine.owner, now=now)
             if last_reap is None or now - last_reap >= reap_every:
                 released, uncertain = reap_expired_leases(now=now)
                 if released or uncertain:
