@@ -134,6 +134,14 @@ DATABASES = {
         conn_max_age=envint("TOUCHBASE_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# Behind PgBouncer in transaction pooling mode each transaction may run on another server
+# connection: no server-side cursors (they live across transactions) and no prepared
+# statements (PgBouncer before 1.21 cannot route them). touchbase keeps no other session
+# state: no advisory locks, no LISTEN, no SET except Django's own time zone (always UTC).
+TOUCHBASE_DB_TRANSACTION_POOLING = envbool("TOUCHBASE_DB_TRANSACTION_POOLING", False)
+if TOUCHBASE_DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
