@@ -1,6 +1,7 @@
 """Production mode as a sysadmin meets it: real `touchbase serve`, `check --deploy`, deploy/."""
 
 import json
+import logging
 import re
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 from django.core.management import get_commands
 
 from tests.ops.processes import Process, touchbase_env, wait_for_http, web_address
+from touchbase.logs import JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -46,7 +48,9 @@ def test_serve_with_debug_off_serves_pages_and_static_files_with_no_demo_account
     env = touchbase_env(tmp_path)
     assert touchbase("migrate", "--verbosity=0", env=env).returncode == 0
     addr, base = web_address()
-    serve = Process(["serve", "--bind", addr], env, tmp_path / "serve.log")
+    serve = Process(
+        ["serve", "--bind", addr], {**env, "TOUCHBASE_LOG_FORMAT": "json"}, tmp_path / "serve.log"
+    )
     try:
         _, headers, body = wait_for_http(f"{base}/accounts/login/", serve)
         css = re.search(r'href="(/static/web/app\.[0-9a-f]{12}\.css)"', body.decode()).group(1)
@@ -71,6 +75,10 @@ def test_serve_with_debug_off_serves_pages_and_static_files_with_no_demo_account
     assert headers["X-Frame-Options"] == "DENY"
     with sqlite3.connect(tmp_path / "touchbase.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM tenancy_user").fetchone() == (0,)
+    # One JSON object per line, the request log included.
+    events = [json.loads(line) for line in serve.output().splitlines() if line.startswith("{")]
+    requests = [e["message"] for e in events if e["logger"] == "gunicorn.access"]
+    assert any('"GET /accounts/login/ HTTP/1.1" 200' in message for message in requests)
 
 
 @pytest.mark.parametrize("missing", ["TOUCHBASE_SECRET_KEY", "TOUCHBASE_ALLOWED_HOSTS"])
@@ -168,3 +176,24 @@ def test_no_template_carries_inline_script():
             assert "src=" in tag, f"{template}: inline <script> (CSP allows only files)"
         assert not re.search(r"\son[a-z]+=", html), f"{template}: inline event handler"
         assert "javascript:" not in html, template
+
+
+def test_a_json_log_line_keeps_its_traceback_on_the_same_line():
+    formatter = JsonFormatter()
+    try:
+        raise ValueError("provider said no")
+    except ValueError:
+        record = logging.LogRecord(
+            "touchbase.delivery", logging.ERROR, __file__, 1, "send %s failed", (7,), sys.exc_info()
+        )
+    line = formatter.format(record)
+    assert "\n" not in line
+    event = json.loads(line)
+    assert event["message"] == "send 7 failed" and event["level"] == "ERROR"
+    assert "ValueError: provider said no" in event["exception"]
+
+
+def test_an_unknown_log_format_stops_the_process_naming_the_variable(tmp_path):
+    result = touchbase("check", env=touchbase_env(tmp_path, TOUCHBASE_LOG_FORMAT="xml"))
+    assert result.returncode != 0
+    assert "TOUCHBASE_LOG_FORMAT='xml': expected one of plain, json" in result.stderr

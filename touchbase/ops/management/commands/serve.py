@@ -10,6 +10,7 @@ workers keep a slow client from holding a whole process.
 import os
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -74,7 +75,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind: str, workers: int, threads: int, no_collectstatic, **options):
-        if not no_collectstatic:
+        # With debug on (make up) whitenoise serves straight from the apps: nothing to collect.
+        if not no_collectstatic and not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"touchbase web app on {bind} ({workers} x {threads} threads)")
         self.stdout.flush()
