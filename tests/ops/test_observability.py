@@ -11,10 +11,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from tests.ops.processes import Process, touchbase_env, wait_for_http, web_address
 from touchbase import clock as touchbase_clock
+from touchbase.ops import heartbeats
 from touchbase.ops.heartbeats import record_heartbeat
 from touchbase.ops.models import WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def forget_written_heartbeats():
+    """In one test process every in-process worker has the same owner name, and the rows an
+    earlier test wrote were rolled back: forget when they were written."""
+    heartbeats._last_written.clear()
 
 
 def samples(response) -> dict[tuple, float]:

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import re
 import sqlite3
 import subprocess
@@ -38,10 +39,8 @@ def example_env(tmp_path: Path) -> dict[str, str]:
             secret.write_text("x7-" + "Qz9w" * 15)
             values[name] = str(secret)
     values["TOUCHBASE_VAR_DIR"] = str(tmp_path)
-    base = touchbase_env(tmp_path)
-    for name in ("TOUCHBASE_SECRET_KEY", "TOUCHBASE_ALLOWED_HOSTS", "DATABASE_URL"):
-        base.pop(name)
-    return {**base, **values}
+    # Nothing else from the test run's environment: systemd passes only this file.
+    return {"PATH": os.environ["PATH"], **values}
 
 
 def test_serve_with_debug_off_serves_pages_and_static_files_with_no_demo_account(tmp_path):
