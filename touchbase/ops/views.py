@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from touchbase import clock
-from touchbase.inbound.ratelimit import client_address
 from touchbase.ops.health import system_health
 from touchbase.ops.metrics import registry
+from touchbase.ratelimit import client_address
 
 
 @require_GET
