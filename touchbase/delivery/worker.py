@@ -16,6 +16,7 @@ from touchbase import clock
 from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.resilience import CONNECTION_ERRORS, Backoff, reset_connection
+from touchbase.ops.heartbeats import record_heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Worker:
     def step(self) -> int:
         """Reap when due, then one batch; returns how many deliveries it claimed."""
         now = clock.now()
+        record_heartbeat(owner=self.engine.owner, now=now)
         if self.last_reap is None or now - self.last_reap >= self.reap_every:
             released, uncertain = reap_expired_leases(now=now)
             if released or uncertain:
