@@ -60,3 +60,17 @@ def complete_job(business: Business, customer, service_type: str = "hvac", **fie
         status="completed",
         **fields,
     )
+
+
+def unenrolled_jobs(business: Business, customers, specs) -> list:
+    """Jobs from (customer index, service type, status), none offered to the engine yet."""
+    return [
+        create_job(
+            business=business,
+            customer=customers[index],
+            service_type=service_type,
+            status=status,
+            enroll_in_campaign=False,
+        ).job
+        for index, service_type, status in specs
+    ]
