@@ -7,6 +7,7 @@ from tests.inbound.conftest import PLACE_ID, send_first_touch
 from touchbase.delivery.models import DeliveryStatus
 from touchbase.inbound.links import link_for, make_token
 from touchbase.inbound.models import Event
+from touchbase.tenancy.models import Business
 
 pytestmark = pytest.mark.django_db
 
@@ -160,14 +161,18 @@ def test_a_tampered_token_of_a_real_delivery_changes_nothing(client, business):
     assert other.enrollment.status == sent.enrollment.status == "active"
 
 
-def test_a_business_without_a_review_page_gets_a_thank_you_page(client, clock):
-    sent = send_first_touch(make_business("Plain Plumbing"))
+def test_a_click_on_a_link_that_leads_nowhere_never_stops_the_sequence(client, clock):
+    business = make_business("Plain Plumbing")
+    sent = send_first_touch(business)
+    # A business set up before review destinations were required, then emptied.
+    Business.objects.filter(pk=business.pk).update(review_url="", google_place_id="")
 
     response = client.get(review_path(sent.delivery), HTTP_USER_AGENT=BROWSER)
 
     assert response.status_code == 200
     assert b"Plain Plumbing" in response.content
-    assert sent.enrollment.stop_reason == "review_clicked"
+    assert sent.enrollment.status == "active"
+    assert sent.enrollment.stop_reason == ""
 
 
 def test_the_token_is_not_leaked_to_the_review_site_or_caches(client, business):

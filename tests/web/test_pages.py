@@ -145,6 +145,8 @@ def test_settings_refuse_a_send_window_past_the_legal_limit(owner_client, mine):
         {
             "name": "Bright Air",
             "time_zone": "America/New_York",
+            "review_url": "https://g.page/r/bright-air/review",
+            "postal_address": "1 Main St, Springfield, IL 62701",
             "cooldown_days": "30",
             "send_window_start": "07:00",
             "send_window_end": "20:00",

@@ -2,7 +2,8 @@
 
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
-   active -> cancelled; no address / no consent / opted out -> skipped (the sequence goes on);
+   active -> cancelled; business not set up (no review destination or postal address) ->
+   held with reason `setup_incomplete` until its settings are saved complete; no address / no consent / opted out -> skipped (the sequence goes on);
    outside the recipient's send window -> deferred into the next window; over a recipient
    cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
    the exact message stored, before any provider is called.
@@ -46,6 +47,7 @@ from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import count_segments
 from touchbase.delivery.send_window import load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
+from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +217,12 @@ class DeliveryEngine:
                 status=DeliveryStatus.CANCELLED,
                 skip_reason=f"enrollment_{enrollment.status}",
                 **release,
+            )
+        if not setup_complete(delivery.business):
+            # No footer address or no review destination: hold rather than send an email
+            # the law forbids or a link that leads nowhere; saving the settings releases it.
+            return self._set(
+                delivery, status=DeliveryStatus.HELD, defer_reason=SETUP_INCOMPLETE, **release
             )
         touch = context.touch_of(delivery)
         if touch is None:  # the owner shortened the campaign past this touch
