@@ -3,10 +3,11 @@
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
    active -> cancelled; business not set up (no review destination or postal address) ->
-   held with reason `setup_incomplete` until its settings are saved complete; no address / no consent / opted out -> skipped (the sequence goes on);
-   outside the recipient's send window -> deferred into the next window; over a recipient
-   cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
-   the exact message stored, before any provider is called.
+   held (`setup_incomplete`) until its settings are saved complete; no address / no consent
+   / opted out -> skipped (the sequence goes on); outside the recipient's send window ->
+   deferred into the next window; over a recipient cap or the business's throttle ->
+   deferred; otherwise rendered and marked `sending` with the exact message stored, before
+   any provider is called.
 3. Send the batch concurrently (bounded), each call recorded with its answer and latency.
 4. Record every outcome in one transaction: sent -> next touch scheduled (or enrollment
    completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent
