@@ -378,3 +378,20 @@ def test_the_owner_can_make_a_new_webhook_secret(owner_client, mine):
 
     mine.business.refresh_from_db()
     assert mine.business.webhook_secret != old
+
+
+def test_the_preset_picker_marks_the_clash_beside_the_field_and_keeps_the_typed_name(
+    owner_client, mine
+):
+    # Issue 13, problem 2: the error was said to be "marked below" but nothing was.
+    preset = Campaign.objects.get(preset_key="standard")
+
+    response = owner_client.post(
+        "/campaigns/new/", {"preset": preset.pk, "name": "Spring tune-ups", "service_type": ""}
+    )
+
+    page = response.content.decode()
+    card = page.split(f'id="preset-{preset.pk}"')[1].split("</form>")[0]
+    assert 'value="Spring tune-ups"' in card
+    assert 'aria-invalid="true"' in card
+    assert "already the active all-services campaign" in card

@@ -103,6 +103,7 @@ def _preset_picker(request: HttpRequest, *, onboarding: bool) -> HttpResponse:
             "form": form,
             "presets": selectors.presets(),
             "service_choices": SERVICE_CHOICES,
+            "submitted_preset": form.data.get("preset", "") if form.is_bound else "",
             "onboarding": onboarding,
             "step": 2,
             "nav": "campaigns",
