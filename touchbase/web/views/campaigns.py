@@ -253,7 +253,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "touches": touches,
             "first_delay": first_delay_label(campaign, touches[0].delay_hours if touches else None),
             "templates": templates,
-            "sample": sample_values(request.business),
+            "sample": sample_values(request.business, campaign.service_type),
             "nav": "campaigns",
         },
     )
