@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from touchbase.channels import Channel
@@ -124,6 +125,7 @@ def test_message(request: HttpRequest) -> HttpResponse:
                 to=to,
                 text=text,
                 subject=f"touchbase test email for {business.name}",
+                html=format_html("<!doctype html><html><body><p>{}</p></body></html>", text),
                 from_name=business.sender_name or business.name,
                 reply_to=business.reply_to_email,
             )
