@@ -129,10 +129,22 @@ def seed_history(business: Business) -> None:
                 from_number=customer.phone,
                 body="Thanks! Can you come back next month for the upstairs unit?",
                 intent=SmsIntent.REPLY,
-                needs_attention=True,
+                needs_attention=False,
                 received_at=sent_at + timedelta(hours=1),
             )
             _stop(enrollment, StopReason.CUSTOMER_REPLIED, sent_at + timedelta(hours=1))
+        elif n == 8:  # asks to stop in words: flagged for the owner, consent untouched
+            InboundSms.objects.create(
+                business=business,
+                customer=customer,
+                provider_message_id=f"SMdemo{delivery.pk:026d}",
+                from_number=customer.phone,
+                body="please end these texts",
+                intent=SmsIntent.REPLY,
+                needs_attention=True,
+                received_at=sent_at + timedelta(hours=2),
+            )
+            _stop(enrollment, StopReason.CUSTOMER_REPLIED, sent_at + timedelta(hours=2))
         elif n == 10:
             _stop(enrollment, StopReason.OPTED_OUT_EMAIL, sent_at + timedelta(hours=3))
         else:
