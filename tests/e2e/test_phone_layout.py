@@ -31,13 +31,14 @@ BROKEN_WORDS = """() => {
       if (match[0].length < 2 || match[0].length > 20) continue;
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
-      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
-      if (tops.size > 1) broken.push(match[0]);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      if (new Set(rects.map(r => Math.round(r.bottom))).size > 1) broken.push(match[0]);
     }
   }
   const labels = [...document.querySelectorAll('td[data-label]')].filter(td => {
     const before = getComputedStyle(td, '::before');
-    return before.content !== 'none' && parseFloat(before.height) > parseFloat(before.lineHeight) * 1.5;
+    const lines = parseFloat(before.height) / parseFloat(before.lineHeight);
+    return before.content !== 'none' && lines > 1.5;
   }).map(td => td.dataset.label);
   return broken.concat(labels.map(l => 'label:' + l));
 }"""
