@@ -6,7 +6,11 @@ from django.test import override_settings
 
 from tests.delivery.test_engine import at, enroll
 from tests.factories import make_business, make_user
+from touchbase.campaigns.models import MessageTemplate
+from touchbase.campaigns.placeholders import render
+from touchbase.delivery.rendering import sms_text
 from touchbase.delivery.segments import count_segments
+from touchbase.service_types import ServiceType
 from touchbase.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +46,27 @@ def test_previews_speak_of_the_campaigns_own_service(client, clock):
     assert '"service_type": "Plumbing"' in sample and "HVAC" not in sample
     assert "a Plumbing job" in page
     assert '"service_type": "Plumbing"' in templates_page
+
+
+@pytest.mark.parametrize("service_type", [value for value, _ in ServiceType.choices])
+@pytest.mark.parametrize("key", ["sms_request", "sms_reminder"])
+def test_every_default_text_fits_one_segment_with_the_footer(key, service_type):
+    template = MessageTemplate.objects.get(system_key=key)
+    business = "Bright Air Heating & Cooling"  # a long name, 28 characters
+    link = "https://reviews.example.com/r/" + "Z" * 9  # a production host, the longest token
+
+    text = sms_text(
+        render(
+            template.body,
+            {
+                "customer_first_name": "Maria",
+                "business_name": business,
+                "service_type": ServiceType(service_type).label,
+                "review_link": link,
+            },
+        ),
+        business_name=business,
+        first_of_enrollment=True,
+    )
+
+    assert count_segments(text).segments == 1, (len(text), text)
