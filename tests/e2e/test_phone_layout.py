@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import log_in
-from tests.e2e.test_accessibility import violations
+from tests.e2e.layout import layout_problems
+from tests.e2e.test_accessibility import owner_pages, violations
 from tests.factories import complete_job, make_campaign, make_customer
 from touchbase.delivery.models import Delivery
 from touchbase.inbound.links import make_token
@@ -16,43 +17,6 @@ from touchbase.inbound.links import make_token
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-
-# Every word (of 2 to 20 characters: longer ones are ids, links and keys, which may wrap)
-# whose letters sit on more than one line.
-BROKEN_WORDS = """() => {
-  const broken = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  const range = document.createRange();
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    const words = /[^\\s]+/g;
-    let match;
-    while ((match = words.exec(node.textContent))) {
-      if (match[0].length < 2 || match[0].length > 20) continue;
-      range.setStart(node, match.index);
-      range.setEnd(node, match.index + match[0].length);
-      const rects = [...range.getClientRects()].filter(r => r.width > 0);
-      if (new Set(rects.map(r => Math.round(r.bottom))).size > 1) broken.push(match[0]);
-    }
-  }
-  const labels = [...document.querySelectorAll('td[data-label]')].filter(td => {
-    const before = getComputedStyle(td, '::before');
-    const lines = parseFloat(before.height) / parseFloat(before.lineHeight);
-    return before.content !== 'none' && lines > 1.5;
-  }).map(td => td.dataset.label);
-  return broken.concat(labels.map(l => 'label:' + l));
-}"""
-
-
-def layout_problems(page, width: int) -> list[str]:
-    found = []
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    if overflow > 0:
-        found.append(f"the page is {overflow}px wider than the {width}px screen")
-    broken = page.evaluate(BROKEN_WORDS)
-    if broken:
-        found.append(f"words broken across lines: {sorted(set(broken))[:10]}")
-    return found
 
 
 def test_every_owner_page_fits_a_phone_without_breaking_words(page, owner):
@@ -69,23 +33,7 @@ def test_every_owner_page_fits_a_phone_without_breaking_words(page, owner):
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, owner.user.email)
     problems = {}
-    for url in [
-        "/",
-        "/jobs/",
-        "/jobs/new/",
-        f"/jobs/{job.pk}/",
-        "/customers/",
-        f"/customers/{customer.pk}/",
-        "/campaigns/",
-        "/campaigns/new/",
-        f"/campaigns/{campaign.pk}/",
-        f"/campaigns/{campaign.pk}/edit/",
-        "/templates/",
-        "/activity/?status=all",
-        "/settings/",
-        "/settings/brand/",
-        "/settings/api-keys/",
-    ]:
+    for url in owner_pages(campaign, job):
         page.goto(url)
         found = layout_problems(page, 375)
         if found:

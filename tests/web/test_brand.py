@@ -8,11 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.factories import make_user
 from tests.inbound.conftest import send_first_touch
 from touchbase.branding.models import BusinessBrand
 from touchbase.inbound.links import make_token
-from touchbase.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +19,6 @@ def png(width=600, height=200, colour=(200, 30, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), colour).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-def owner_of(client):
-    def login(business):
-        user = make_user()
-        add_member(business=business, user=user, role="owner")
-        client.force_login(user)
-        return client
-
-    return login
 
 
 def test_the_customer_pages_show_the_logo_colour_and_name(client, owner_of, mine, clock):

@@ -3,9 +3,8 @@
 import pytest
 from django.core import mail
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
+from tests.factories import complete_job, make_business, make_campaign, make_customer
 from touchbase.delivery.models import Delivery
-from touchbase.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +15,8 @@ def pipes(clock):
 
 
 @pytest.fixture
-def owner(client, pipes):
-    user = make_user()
-    add_member(business=pipes, user=user, role="owner")
-    client.force_login(user)
-    return client
+def owner(owner_of, pipes):
+    return owner_of(pipes)
 
 
 def test_the_test_email_has_a_real_html_part(owner):

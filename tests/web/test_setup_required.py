@@ -4,20 +4,17 @@ destination and a postal address, and the dashboard says why nothing is being se
 import pytest
 
 from tests.delivery.test_engine import enroll
-from tests.factories import make_user
 from touchbase.delivery.models import Delivery
 from touchbase.tenancy.models import Business
-from touchbase.tenancy.services import add_member, create_business
+from touchbase.tenancy.services import create_business
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def new_owner(client, clock):
+def new_owner(owner_of, clock):
     business = create_business(name="Fresh Plumbing", time_zone="America/Chicago")
-    user = make_user()
-    add_member(business=business, user=user, role="owner")
-    client.force_login(user)
+    owner_of(business)
     return business
 
 
@@ -61,16 +58,14 @@ def test_onboarding_refuses_a_plain_http_review_link_beside_the_field(client, ne
     assert "https://" in response.context["form"].errors["review_url"][0]
 
 
-def test_the_dashboard_says_touches_are_held_because_setup_is_incomplete(client, clock):
+def test_the_dashboard_says_touches_are_held_because_setup_is_incomplete(client, owner_of, clock):
     from tests.factories import make_business
 
     business = make_business("Legacy Air")
     delivery = enroll(business)
     Business.objects.filter(pk=business.pk).update(postal_address="")
     Delivery.objects.filter(pk=delivery.pk).update(status="held", defer_reason="setup_incomplete")
-    user = make_user()
-    add_member(business=business, user=user, role="owner")
-    client.force_login(user)
+    owner_of(business)
 
     dashboard = client.get("/").content.decode()
     job_page = client.get(f"/jobs/{delivery.enrollment.job_id}/").content.decode()

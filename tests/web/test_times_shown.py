@@ -4,8 +4,7 @@ in New York."""
 
 import pytest
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
-from touchbase.tenancy.services import add_member
+from tests.factories import complete_job, make_business, make_campaign, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +19,8 @@ def plumber(clock):
 
 
 @pytest.fixture
-def owner(client, plumber):
-    user = make_user()
-    add_member(business=plumber, user=user, role="owner")
-    client.force_login(user)
-    return client
+def owner(owner_of, plumber):
+    return owner_of(plumber)
 
 
 def test_the_consent_record_shows_utc_where_it_says_utc(owner, plumber):

@@ -122,29 +122,14 @@ def seed_history(business: Business) -> None:
             )
             _stop(enrollment, StopReason.FEEDBACK_SUBMITTED, sent_at + timedelta(hours=5))
         elif n == 7:
-            InboundSms.objects.create(
-                business=business,
-                customer=customer,
-                provider_message_id=f"SMdemo{delivery.pk:026d}",
-                from_number=customer.phone,
-                body="Thanks! Can you come back next month for the upstairs unit?",
-                intent=SmsIntent.REPLY,
-                needs_attention=False,
-                received_at=sent_at + timedelta(hours=1),
+            _reply(
+                delivery,
+                "Thanks! Can you come back next month for the upstairs unit?",
+                sent_at + timedelta(hours=1),
+                flagged=False,
             )
-            _stop(enrollment, StopReason.CUSTOMER_REPLIED, sent_at + timedelta(hours=1))
         elif n == 8:  # asks to stop in words: flagged for the owner, consent untouched
-            InboundSms.objects.create(
-                business=business,
-                customer=customer,
-                provider_message_id=f"SMdemo{delivery.pk:026d}",
-                from_number=customer.phone,
-                body="please end these texts",
-                intent=SmsIntent.REPLY,
-                needs_attention=True,
-                received_at=sent_at + timedelta(hours=2),
-            )
-            _stop(enrollment, StopReason.CUSTOMER_REPLIED, sent_at + timedelta(hours=2))
+            _reply(delivery, "please end these texts", sent_at + timedelta(hours=2), flagged=True)
         elif n == 10:
             _stop(enrollment, StopReason.OPTED_OUT_EMAIL, sent_at + timedelta(hours=3))
         else:
@@ -172,6 +157,22 @@ def seed_history(business: Business) -> None:
     Delivery.objects.filter(enrollment_id=result.enrollment.enrollment_id).update(
         scheduled_at=now + DUE_SOON, send_after=now + DUE_SOON
     )
+
+
+def _reply(delivery: Delivery, body: str, at: datetime, *, flagged: bool) -> None:
+    """A text the customer sent back; any reply stops the sequence (stop_on_reply)."""
+    enrollment = delivery.enrollment
+    InboundSms.objects.create(
+        business=delivery.business,
+        customer=enrollment.customer,
+        provider_message_id=f"SMdemo{delivery.pk:026d}",
+        from_number=enrollment.customer.phone,
+        body=body,
+        intent=SmsIntent.REPLY,
+        needs_attention=flagged,
+        received_at=at,
+    )
+    _stop(enrollment, StopReason.CUSTOMER_REPLIED, at)
 
 
 def _stop(enrollment: Enrollment, reason: str, at: datetime) -> None:
