@@ -8,4 +8,5 @@ register = template.Library()
 @register.simple_tag
 def brand_for(business):
     """The business's brand for a customer-facing page (the default look when unset)."""
-    return brand_of(business) if business is not None and business.pk else None
+    # Pages without a business (a link that names nothing) get the plain look.
+    return brand_of(business) if getattr(business, "pk", None) else None
