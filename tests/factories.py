@@ -3,6 +3,7 @@ same validation and side effects the product does."""
 
 from itertools import count
 
+from touchbase import clock
 from touchbase.campaigns.models import Campaign, MessageTemplate
 from touchbase.campaigns.services import create_campaign_from_preset
 from touchbase.customers.services import create_customer
@@ -21,8 +22,13 @@ def system_template(key: str) -> MessageTemplate:
     return MessageTemplate.objects.get(system_key=key)
 
 
-def make_user(email: str | None = None) -> User:
-    return User.objects.create_user(email or f"user{next(_numbers)}@example.com", "pw-123456!")
+def make_user(email: str | None = None, *, verified: bool = True) -> User:
+    """A login; verified (it proved its email) unless told otherwise."""
+    return User.objects.create_user(
+        email or f"user{next(_numbers)}@example.com",
+        "pw-123456!",
+        email_verified_at=clock.now() if verified else None,
+    )
 
 
 def make_business(name: str | None = None, **settings) -> Business:

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from touchbase.branding.services import MAX_UPLOAD_BYTES, brand_of, set_brand
-from touchbase.web.current import business_view
+from touchbase.web.current import owner_view
 from touchbase.web.forms import show_errors
 
 ACCEPT = "image/png,image/jpeg,image/webp,image/gif"
@@ -32,7 +32,7 @@ class BrandForm(forms.Form):
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
 
 
-@business_view
+@owner_view
 def brand_settings(request: HttpRequest) -> HttpResponse:
     business = request.business
     brand = brand_of(business)
