@@ -3,13 +3,14 @@
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
    active -> cancelled; business not set up (no review destination or postal address) ->
-   held (`setup_incomplete`) until its settings are saved complete; a business whose owner has not confirmed their email -> deferred;
-   no address / no consent / opted out -> skipped (the sequence goes on); outside the
-   recipient's send window -> deferred into the next window, or skipped (`no_legal_window`)
-   when the rules leave none; over a recipient cap or the business's throttle -> deferred;
-   otherwise rendered and marked `sending` with the exact message stored, before any
-   provider is called. An exception while deciding one delivery fails that delivery alone
-   (`internal_error`, with the exception's class and message).
+   held (`setup_incomplete`) until its settings are saved complete; a business whose
+   owner has not confirmed their email -> deferred; no address / no consent / opted out ->
+   skipped (the sequence goes on); outside the recipient's send window -> deferred into the
+   next window, or skipped (`no_legal_window`) when the rules leave none; over a recipient
+   cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
+   the exact message stored, before any provider is called. An exception while deciding
+   one delivery fails that delivery alone (`internal_error`, with the exception's class
+   and message).
 3. Send, and 4. record each answer as it arrives (recording.py): calls start only as
    threads free up, each committed as started just before it is made; outcomes are written
    in small transactions retried through a lost database connection.
