@@ -22,9 +22,12 @@ class BusinessBrand(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # No regex in the constraint: SQLite's REGEXP exists only inside Django, and the
+        # backup's integrity check (plain sqlite3) must read the schema. The service checks
+        # the full #rrggbb form.
         constraints = [
             models.CheckConstraint(
-                condition=Q(colour__regex=r"^#[0-9a-f]{6}$"), name="brand_colour_is_hex"
+                condition=Q(colour__startswith="#"), name="brand_colour_starts_with_hash"
             ),
         ]
 
