@@ -107,7 +107,12 @@ def run() -> None:
     # Migrate in a child process: building the migration state costs more memory than the
     # import, and this process's peak RSS must measure the import.
     subprocess.run([sys.executable, "-m", "touchbase", "migrate", "-v0"], check=True)
-    business = create_business(name=f"Bench import {time.time_ns()}", time_zone="America/Chicago")
+    business = create_business(
+        name=f"Bench import {time.time_ns()}",
+        time_zone="America/Chicago",
+        review_url="https://g.page/r/bench-import/review",
+        postal_address="1 Main St, Springfield, IL 62701",
+    )
     for preset, service_type in (("standard", "hvac"), ("conservative", None)):
         create_campaign_from_preset(
             business=business,

@@ -33,6 +33,9 @@ def make_user(email: str | None = None, *, verified: bool = True) -> User:
 
 def make_business(name: str | None = None, **settings) -> Business:
     settings.setdefault("time_zone", "America/New_York")
+    # Set up enough to go live (PRODUCT §9); a test of the incomplete case passes blanks.
+    settings.setdefault("review_url", "https://g.page/r/test-business/review")
+    settings.setdefault("postal_address", "1 Main St, Springfield, IL 62701")
     return create_business(name=name or f"Business {next(_numbers)}", **settings)
 
 

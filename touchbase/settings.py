@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "touchbase.inbound",
     "touchbase.web",
     "touchbase.ops",
+    "touchbase.branding",
     "ninja",  # serves the API docs page from its own static files, never a CDN
     "touchbase.api",
     "touchbase.imports",

@@ -31,6 +31,7 @@ def owner_routes(business, staff) -> dict[str, tuple[str, dict]]:
     return {
         "settings/": ("/settings/", {"name": "Hacked"}),
         "settings/test-message/": ("/settings/test-message/", {"channel": "email"}),
+        "settings/brand/": ("/settings/brand/", {"colour": "#000000"}),
         "settings/phone/": ("/settings/phone/", {"phone": "+13055550142"}),
         "settings/team/": ("/settings/team/", {"email": "friend@evil.test", "role": "owner"}),
         "settings/team/invitations/<int:pk>/revoke/": (

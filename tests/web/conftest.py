@@ -82,3 +82,16 @@ def theirs(db) -> Tenant:
 def owner_client(client, mine):
     client.force_login(mine.user)
     return client
+
+
+@pytest.fixture
+def owner_of(client):
+    """Log the client in as a new owner of `business`."""
+
+    def login(business):
+        user = make_user()
+        add_member(business=business, user=user, role="owner")
+        client.force_login(user)
+        return client
+
+    return login

@@ -42,6 +42,10 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
         method=method, user_agent=user_agent, sent_at=delivery.sent_at, now=now
     )
     kind = "review_link_scanned" if scanner else "review_clicked"
+    if not delivery.business.review_link:
+        # The page says the business has no review page yet: the customer could not
+        # review, so the click is recorded but must not end the sequence.
+        kind = "review_link_unset"
     stopped = False
     with transaction.atomic():
         event = store_event(
@@ -54,7 +58,7 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
             payload={"user_agent": user_agent[:300], "method": method, "scanner": scanner},
             occurred_at=now,
         )
-        if event is not None and not scanner:
+        if event is not None and kind == "review_clicked":
             stopped = stop_enrollment(
                 enrollment=delivery.enrollment, reason=StopReason.REVIEW_CLICKED
             )

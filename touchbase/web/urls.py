@@ -5,6 +5,7 @@ from touchbase.web.views import (
     account,
     activity,
     apikeys,
+    brand,
     campaigns,
     customers,
     dashboard,
@@ -97,6 +98,7 @@ urlpatterns = [
     path("activity/<int:pk>/resolve/", activity.delivery_resolve, name="delivery_resolve"),
     # settings
     path("settings/", settings.business_settings, name="settings"),
+    path("settings/brand/", brand.brand_settings, name="brand"),
     path("settings/test-message/", settings.test_message, name="settings_test_message"),
     path("settings/phone/", settings.phone_verify, name="settings_phone"),
     path("settings/team/", team.team, name="team"),

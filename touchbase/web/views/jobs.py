@@ -137,6 +137,8 @@ def _report(request: HttpRequest, result: JobResult) -> None:
 def job_new(request: HttpRequest) -> HttpResponse:
     business = request.business
     initial = {"status": JobStatus.COMPLETED, "enroll_in_campaign": True}
+    if business.service_types:  # the business's first service, not the list's (HVAC)
+        initial["service_type"] = business.service_types[0]
     if request.GET.get("customer"):
         initial["customer"] = request.GET["customer"]
     form = JobForm(request.POST or None, business=business, initial=initial)
