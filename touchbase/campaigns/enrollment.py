@@ -24,6 +24,7 @@ from touchbase.customers.models import Customer
 from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.tenancy.models import Business
+from touchbase.webhooks.events import emit_enrollment_events
 
 logger = logging.getLogger(__name__)
 
@@ -248,6 +249,7 @@ def _enroll(
         send_after=first_due,
         status=DeliveryStatus.PENDING,
     )
+    emit_enrollment_events([enrollment], "enrollment.created")
     return EnrollmentResult.enrolled(enrollment, campaign)
 
 
@@ -268,6 +270,7 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
         Delivery.objects.filter(enrollment_id__in=ids, status__in=UNCLAIMED_STATUSES).update(
             status=DeliveryStatus.CANCELLED, skip_reason=reason, updated_at=now
         )
+        emit_enrollment_events(ids, "enrollment.stopped", reason=str(reason))
     return len(ids)
 
 
@@ -407,6 +410,7 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
             )
             results[job.pk] = EnrollmentResult.enrolled(enrollment, campaign)
         Delivery.objects.bulk_create(deliveries)
+        emit_enrollment_events(enrollments, "enrollment.created")
         # Remember every outcome; jobs with the same outcome share one UPDATE.
         same_outcome: dict[tuple, list[int]] = {}
         for job in ordered:

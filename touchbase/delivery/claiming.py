@@ -83,6 +83,7 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
     decides about this one. Returns (released, made uncertain).
     """
     from touchbase.delivery.sequencing import advance, load_touches
+    from touchbase.webhooks.events import emit_delivery_events
 
     released = Delivery.objects.filter(
         status=DeliveryStatus.CLAIMED, lease_expires_at__lt=now
@@ -100,5 +101,6 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
                 error_message="the worker stopped while sending; the provider may have sent it",
                 updated_at=now,
             )
+            emit_delivery_events(lost, type="delivery.uncertain")
             advance(lost, load_touches(d.enrollment.campaign_id for d in lost), now)
     return released, len(lost)

@@ -46,6 +46,7 @@ from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import count_segments
 from touchbase.delivery.send_window import load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
+from touchbase.webhooks.events import emit_delivery_events
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class DeliveryEngine:
                 ):
                     resolved.append(delivery)
             update_rows(deliveries, DECIDED_FIELDS)
+            emit_delivery_events(resolved)
             throttle.save()
             advance(resolved, context.touches, now)
         return sends, context.touches
@@ -352,6 +354,7 @@ class DeliveryEngine:
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
             update_rows(updated, OUTCOME_FIELDS)
+            emit_delivery_events(resolved)
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)

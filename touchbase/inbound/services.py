@@ -45,6 +45,7 @@ from touchbase.jobs.models import Job, JobStatus
 from touchbase.jobs.services import JobResult, create_job, update_job
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import Business
+from touchbase.webhooks.events import emit_delivery_events, emit_reply
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
             stopped = stop_enrollment(
                 enrollment=delivery.enrollment, reason=StopReason.REVIEW_CLICKED
             )
+            emit_delivery_events([delivery], type="review_link.clicked")
     return ClickResult(
         destination=delivery.business.review_link,
         scanner=scanner,
@@ -173,6 +175,9 @@ def record_feedback(*, delivery: Delivery, message: str) -> FeedbackResult:
                 occurred_at=now,
             )
             stop_enrollment(enrollment=delivery.enrollment, reason=StopReason.FEEDBACK_SUBMITTED)
+            emit_delivery_events(
+                [delivery], "feedback.received", feedback_id=feedback.pk, message=message
+            )
     except IntegrityError:  # a concurrent submission for the same message won
         return FeedbackResult(Feedback.objects.get(delivery=delivery), created=False)
     return FeedbackResult(feedback, created=True)
@@ -336,6 +341,7 @@ def handle_inbound_sms(
             answer, answer_text = InboundSms.Answer.HELP, _help_text(business)
         else:
             answer, answer_text = InboundSms.Answer.NONE, ""
+            emit_reply(message)
             if customer is not None and (business.stop_on_reply or needs_attention):
                 stop_enrollments(
                     customer.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),

@@ -131,9 +131,10 @@ def delivery_data(delivery, external_ids: dict[int, str]) -> dict:
     return data
 
 
-def emit_delivery_events(deliveries, type: str | None = None) -> int:
+def emit_delivery_events(deliveries, type: str | None = None, **extra) -> int:
     """`delivery.sent` / `.failed` / `.uncertain` for a batch of deliveries (their enrollment
-    loaded); `type` None: from each delivery's status, other statuses emit nothing."""
+    loaded); `type` None: from each delivery's status, other statuses emit nothing. Events
+    about one message (`review_link.clicked`, `feedback.received`) name their type."""
     chosen = [
         (delivery, type or DELIVERY_EVENTS[delivery.status])
         for delivery in deliveries
@@ -143,6 +144,31 @@ def emit_delivery_events(deliveries, type: str | None = None) -> int:
         return 0
     external_ids = _external_ids(delivery.enrollment for delivery, _ in chosen)
     return emit_events(
-        (delivery.business_id, event_type, delivery_data(delivery, external_ids))
+        (delivery.business_id, event_type, {**delivery_data(delivery, external_ids), **extra})
         for delivery, event_type in chosen
+    )
+
+
+def emit_opt_out(customer, channel: str, source: str) -> int:
+    return emit_event(
+        business_id=customer.business_id,
+        type="customer.opted_out",
+        data={"customer_id": customer.pk, "channel": channel, "source": str(source)},
+    )
+
+
+def emit_reply(message) -> int:
+    """`reply.received`: a text that is not a keyword, for the business it answers."""
+    if message.business_id is None:
+        return 0
+    return emit_event(
+        business_id=message.business_id,
+        type="reply.received",
+        data={
+            "inbound_sms_id": message.pk,
+            "customer_id": message.customer_id,
+            "from": message.from_number,
+            "body": message.body,
+            "needs_attention": message.needs_attention,
+        },
     )
