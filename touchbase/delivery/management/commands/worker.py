@@ -12,6 +12,7 @@ from django.db import close_old_connections
 from touchbase import clock
 from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
+from touchbase.ops.periodic import run_periodic_duties
 
 REAP_EVERY = timedelta(seconds=15)
 
@@ -71,6 +72,7 @@ class Command(BaseCommand):
                     self.stderr.write(f"reaped leases: {released} released, {uncertain} uncertain")
                 last_reap = now
             outcome = engine.run_batch()
+            run_periodic_duties(wait=once)  # webhooks, digests: off this thread unless --once
             totals["claimed"] += outcome.claimed
             for name, count in outcome.counts.items():
                 totals[name] = totals.get(name, 0) + count

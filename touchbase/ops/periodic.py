@@ -1,0 +1,51 @@
+"""The worker's periodic duties beside sending touches: webhook deliveries and retries, and
+owner digests. The worker loop calls `run_periodic_duties` once per turn.
+
+They run on one background thread (at most one pass at a time, at most one pass a second),
+so a slow or dead webhook receiver never delays a review request; `wait=True` runs the pass
+inline instead (`touchbase worker --once`, cron, tests), so those runs see every duty too.
+"""
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+MIN_INTERVAL_SECONDS = 1.0
+_one_pass = threading.Lock()
+_last_start = 0.0
+
+
+def run_periodic_duties(now: datetime | None = None, *, wait: bool = False) -> dict | None:
+    """One pass of every duty; returns its counts when `wait`, else None at once."""
+    global _last_start
+    if wait:
+        with _one_pass:
+            return _duties(now)
+    if time.monotonic() - _last_start < MIN_INTERVAL_SECONDS:
+        return None
+    if not _one_pass.acquire(blocking=False):
+        return None  # the previous pass is still posting
+    _last_start = time.monotonic()
+    threading.Thread(target=_in_background, name="periodic-duties", daemon=True).start()
+    return None
+
+
+def _in_background() -> None:
+    try:
+        _duties(None)
+    except Exception:  # a duty's bug must not end the thread's future passes
+        logger.exception("periodic duties failed")
+    finally:
+        connection.close()  # this thread's own connection
+        _one_pass.release()
+
+
+def _duties(now: datetime | None) -> dict:
+    from touchbase.webhooks.sending import deliver_due
+
+    return {"webhooks": deliver_due(now=now)}
