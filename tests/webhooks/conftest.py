@@ -1,5 +1,6 @@
 import pytest
 
+from tests.delivery.conftest import engine, sms_outbox  # noqa: F401  (shared fixtures)
 from tests.factories import make_business, make_campaign
 from tests.servers import WebhookReceiver
 from touchbase.webhooks.services import create_endpoint

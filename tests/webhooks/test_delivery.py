@@ -24,8 +24,7 @@ def deliver():
 def verified(receiver, secret) -> list[dict]:
     """Every request the receiver got, verified the way a receiver verifies them."""
     return [
-        Webhook(secret).verify(request["body"], request["headers"])
-        for request in receiver.requests
+        Webhook(secret).verify(request["body"], request["headers"]) for request in receiver.requests
     ]
 
 
@@ -89,8 +88,8 @@ def test_a_receiver_that_does_not_answer_costs_one_timed_out_try(
 def test_an_endpoint_failing_for_a_day_is_disabled_and_the_owner_told(
     clock, business, endpoint, receiver, mailoutbox
 ):
-    from touchbase.tenancy.models import Membership
     from tests.factories import make_user
+    from touchbase.tenancy.models import Membership
 
     owner = make_user("owner@example.com")
     Membership.objects.create(user=owner, business=business, role="owner")
@@ -134,7 +133,9 @@ def test_a_worker_that_died_while_posting_leaves_the_message_to_be_posted_again(
 ):
     complete_job(business, make_customer(business))
     WebhookMessage.objects.update(
-        status="sending", lease_owner="dead-worker", lease_expires_at=touchbase_clock.now() + timedelta(seconds=60)
+        status="sending",
+        lease_owner="dead-worker",
+        lease_expires_at=touchbase_clock.now() + timedelta(seconds=60),
     )
     assert deliver() == {}  # its lease still runs
     clock.shift(timedelta(minutes=2))
@@ -142,9 +143,7 @@ def test_a_worker_that_died_while_posting_leaves_the_message_to_be_posted_again(
     assert deliver() == {"delivered": 1}
 
 
-def test_events_of_one_business_never_reach_another_businesss_endpoint(
-    clock, endpoint, receiver
-):
+def test_events_of_one_business_never_reach_another_businesss_endpoint(clock, endpoint, receiver):
     other = make_business()
     from tests.factories import make_campaign
 
