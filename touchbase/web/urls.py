@@ -14,6 +14,7 @@ from touchbase.web.views import (
     onboarding,
     settings,
     templates,
+    webhooks,
 )
 
 app_name = "web"
@@ -103,6 +104,15 @@ urlpatterns = [
     path("settings/team/", account.team, name="team"),
     path("settings/api-keys/", apikeys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", apikeys.api_key_revoke, name="api_key_revoke"),
+    path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path(
+        "settings/webhooks/<int:pk>/messages/<int:message_pk>/replay/",
+        webhooks.webhook_replay,
+        name="webhook_replay",
+    ),
+    path("settings/webhooks/<int:pk>/enable/", webhooks.webhook_enable, name="webhook_enable"),
+    path("settings/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path(
         "settings/webhook-secret/",
         settings.webhook_secret_rotate,
