@@ -38,11 +38,12 @@ def engine_seconds(with_endpoint: bool, n: int) -> float:
     from touchbase.delivery.backends.sms import MemorySmsTransport
     from touchbase.delivery.engine import DeliveryEngine
     from touchbase.webhooks.models import WebhookEndpoint
+    from touchbase.webhooks.services import new_secret
 
     business = unthrottled_business(f"Webhooks {with_endpoint} {n}")
     if with_endpoint:
         WebhookEndpoint.objects.create(
-            business=business, url="https://example.com/hook", secret="whsec_x", created_at=now()
+            business=business, url="https://example.com/hook", secret=new_secret(), created_at=now()
         )
     make_due_deliveries(business, ROWS, first_id=100_000 * (n + 1))
     MemorySmsTransport.outbox.clear()

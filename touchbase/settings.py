@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "touchbase.api",
     "touchbase.imports",
     "touchbase.webhooks",
+    "touchbase.digest",
 ]
 
 MIDDLEWARE = [

@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("touchbase.api.urls")),
     path("", include("touchbase.inbound.urls")),
+    path("", include("touchbase.digest.urls")),
     path("", include("touchbase.web.urls")),
 ]

@@ -16,6 +16,8 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL_SECONDS = 1.0
+DIGEST_INTERVAL_SECONDS = 60.0
+_last_digests = float("-inf")
 _one_pass = threading.Lock()
 _last_start = 0.0
 
@@ -37,7 +39,7 @@ def run_periodic_duties(now: datetime | None = None, *, wait: bool = False) -> d
 
 def _in_background() -> None:
     try:
-        _duties(None)
+        _duties(None, every_duty=False)
     except Exception:  # a duty's bug must not end the thread's future passes
         logger.exception("periodic duties failed")
     finally:
@@ -45,7 +47,14 @@ def _in_background() -> None:
         _one_pass.release()
 
 
-def _duties(now: datetime | None) -> dict:
+def _duties(now: datetime | None, *, every_duty: bool = True) -> dict:
+    from touchbase.digest.sending import send_due_digests
     from touchbase.webhooks.sending import deliver_due
 
-    return {"webhooks": deliver_due(now=now)}
+    global _last_digests
+    counts = {"webhooks": deliver_due(now=now)}
+    # Digests are due at most hourly: one look a minute is plenty.
+    if every_duty or time.monotonic() - _last_digests >= DIGEST_INTERVAL_SECONDS:
+        _last_digests = time.monotonic()
+        counts["digests"] = send_due_digests(now)
+    return counts

@@ -8,6 +8,7 @@ from touchbase.web.views import (
     campaigns,
     customers,
     dashboard,
+    digest,
     health,
     imports,
     jobs,
@@ -105,6 +106,7 @@ urlpatterns = [
     path("settings/api-keys/", apikeys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", apikeys.api_key_revoke, name="api_key_revoke"),
     path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("settings/digest/", digest.digest_settings, name="digest_settings"),
     path("settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
     path(
         "settings/webhooks/<int:pk>/messages/<int:message_pk>/replay/",

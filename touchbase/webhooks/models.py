@@ -67,7 +67,8 @@ class MessageStatus(models.TextChoices):
 class WebhookMessage(models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
-    message_id = models.CharField(max_length=40)  # webhook-id: msg_<uuid hex>
+    # webhook-id: msg_<random uuid hex>; shared by the endpoints that get the same event.
+    message_id = models.CharField(max_length=40)
     event_type = models.CharField(max_length=40)
     payload = models.TextField()  # the exact JSON body we sign and send, every time
     created_at = models.DateTimeField()
@@ -91,11 +92,6 @@ class WebhookMessage(models.Model):
                 fields=["lease_expires_at"], condition=Q(status="sending"), name="webhook_leased"
             ),
             models.Index(fields=["endpoint", "-created_at"], name="webhook_endpoint_log"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["endpoint", "message_id"], name="webhook_message_once_per_endpoint"
-            ),
         ]
 
     def __str__(self) -> str:
