@@ -1,4 +1,4 @@
-"""Settings > Webhooks: add an endpoint (secret shown once), its delivery log, replay."""
+"""Settings > Webhooks (endpoints, secret shown once, delivery log, replay) and Settings > Digest."""
 
 import pytest
 
@@ -101,3 +101,15 @@ def test_the_webhook_pages_forms_carry_the_csrf_token(owner_client, mine):
     for url in ("/settings/webhooks/", f"/settings/webhooks/{endpoint.pk}/"):
         forms = post_forms(owner_client, url)
         assert forms and all(has_token for _, has_token in forms), url
+
+
+def test_the_digest_page_previews_this_week_and_saves_the_members_choice(owner_client, mine):
+    from touchbase.digest.models import DigestPreference
+
+    page = owner_client.get("/settings/digest/").content.decode()
+    assert "Review requests sent by email" in page
+    assert all(has_token for _, has_token in post_forms(owner_client, "/settings/digest/"))
+
+    owner_client.post("/settings/digest/", {"frequency": "monthly"})
+
+    assert DigestPreference.objects.get(membership__user=mine.user).frequency == "monthly"
