@@ -117,7 +117,7 @@ def test_an_idle_business_gets_no_digest(clock, mailoutbox):
 
 
 def test_members_choose_monthly_or_off(clock, mailoutbox):
-    business, weekly = shop()
+    business, _weekly = shop()
     monthly = add_member(business=business, user=make_user("m@example.com"), role="staff")
     off = add_member(business=business, user=make_user("off@example.com"), role="staff")
     set_digest_frequency(membership=monthly, frequency="monthly")
@@ -165,7 +165,7 @@ def test_it_says_what_happened_against_the_week_before(clock, mailoutbox, settin
 
 
 def test_one_click_unsubscribe_turns_it_off_without_a_login(clock, client):
-    business, membership = shop()
+    _business, membership = shop()
     path = unsubscribe_url(membership).split("://", 1)[1].split("/", 1)[1]
 
     assert client.get(f"/{path}").status_code == 200

@@ -1,4 +1,4 @@
-"""Settings > Webhooks (endpoints, secret shown once, delivery log, replay) and Settings > Digest."""
+"""Settings > Webhooks (endpoints, secret shown once, delivery log, replay), Settings > Digest."""
 
 import pytest
 
