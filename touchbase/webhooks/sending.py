@@ -95,7 +95,7 @@ def post(message: WebhookMessage, timeout: float) -> Outcome:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         headers = signed_headers(message, message.endpoint.secret, now)
         headers["host"] = parts.netloc.rsplit("@", 1)[-1]
-        pool_timeout = urllib3.Timeout(connect=min(3.0, timeout), read=timeout)
+        pool_timeout = urllib3.Timeout(total=timeout, connect=min(3.0, timeout))
         if scheme == "https":
             pool = urllib3.HTTPSConnectionPool(
                 address, port, timeout=pool_timeout, retries=False, maxsize=1,
@@ -222,6 +222,7 @@ def record(messages: list[WebhookMessage], outcomes: list[Outcome]) -> dict[str,
         WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
     for message in given_up:
         endpoint = message.endpoint
+        endpoint.refresh_from_db(fields=["last_success_at"])  # this pass may have succeeded
         if endpoint.last_success_at is None or endpoint.last_success_at < message.created_at:
             disable_endpoint(
                 endpoint=endpoint,
