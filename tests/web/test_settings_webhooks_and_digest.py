@@ -9,19 +9,25 @@ from touchbase.webhooks.services import create_endpoint
 URL = "https://93.184.215.14/hooks/touchbase"
 
 
-@pytest.fixture
-def their_endpoint(theirs):
-    endpoint = create_endpoint(business=theirs.business, url=URL).endpoint
+def failed_message(business, event_type: str = "delivery.sent"):
+    """An endpoint of `business` and a message that failed every try."""
+    endpoint = create_endpoint(business=business, url=URL).endpoint
     return endpoint, WebhookMessage.objects.create(
-        business=theirs.business,
+        business=business,
         endpoint=endpoint,
-        message_id="msg_theirs",
-        event_type="delivery.sent",
+        message_id=f"msg_{business.pk}",
+        event_type=event_type,
         payload="{}",
         created_at=endpoint.created_at,
         next_attempt_at=endpoint.created_at,
         status="failed",
+        attempts=8,
     )
+
+
+@pytest.fixture
+def their_endpoint(theirs):
+    return failed_message(theirs.business)
 
 
 def test_adding_an_endpoint_shows_its_secret_once(owner_client, mine):
@@ -49,18 +55,7 @@ def test_a_private_address_is_refused_on_the_url_field(owner_client, mine):
 
 
 def test_the_log_shows_each_try_and_replays_a_message(owner_client, mine, clock):
-    endpoint = create_endpoint(business=mine.business, url=URL).endpoint
-    message = WebhookMessage.objects.create(
-        business=mine.business,
-        endpoint=endpoint,
-        message_id="msg_1",
-        event_type="review_link.clicked",
-        payload="{}",
-        created_at=endpoint.created_at,
-        next_attempt_at=endpoint.created_at,
-        status="failed",
-        attempts=8,
-    )
+    endpoint, message = failed_message(mine.business, "review_link.clicked")
     message.tries.create(number=1, started_at=endpoint.created_at, status_code=500, latency_ms=12)
 
     page = owner_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
