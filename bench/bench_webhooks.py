@@ -22,8 +22,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
 
 from bench.scratch import scratch_database  # noqa: E402
 
-ROWS = int(os.environ.get("BENCH_WEBHOOK_ROWS", "4000"))
-ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", "3"))
+ROWS = int(os.environ.get("BENCH_WEBHOOK_ROWS", "3000"))
+ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", "5"))
 
 
 def main() -> None:
@@ -73,9 +73,10 @@ def run() -> None:
     WebhookMessage.objects.all().delete()  # a fresh scratch database has none anyway
     engine_seconds(False, 99)  # warm up caches and the connection
     without, with_endpoint = [], []
-    for n in range(ROUNDS):
-        without.append(engine_seconds(False, 2 * n))
-        with_endpoint.append(engine_seconds(True, 2 * n + 1))
+    for n in range(ROUNDS):  # alternate which goes first: the database grows as we go
+        for endpoint in (False, True) if n % 2 == 0 else (True, False):
+            seconds = engine_seconds(endpoint, 2 * n + endpoint)
+            (with_endpoint if endpoint else without).append(seconds)
     base, outbox = statistics.median(without), statistics.median(with_endpoint)
     results = {
         "webhook_engine_without_s": round(base, 3),

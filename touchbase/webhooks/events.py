@@ -56,24 +56,24 @@ def emit_events(events: Iterable[Event]) -> int:
     return len(rows)
 
 
-COLUMNS = ("business_id", "endpoint_id", "message_id", "event_type", "payload")
-TYPES = ("bigint", "bigint", "text", "text", "text")
+COLUMNS = "business_id, endpoint_id, message_id, event_type, payload"
+RECORD = "business_id bigint, endpoint_id bigint, message_id text, event_type text, payload text"
 
 
 def _insert(rows: list[tuple], now: datetime) -> None:
-    """One INSERT for the batch, without building model instances (the engine's hot path)."""
+    """One INSERT for the batch, without building model instances (the engine's hot path).
+    On PostgreSQL the rows travel as one JSON document: encoding text arrays escapes every
+    quote of every body in Python and cost more than the rest of the engine's batch."""
     if not rows:
         return
     table = connection.ops.quote_name(WebhookMessage._meta.db_table)
-    fixed = "created_at, next_attempt_at, status, attempts, lease_owner, last_error"
-    columns = ", ".join(COLUMNS) + ", " + fixed
+    columns = f"{COLUMNS}, created_at, next_attempt_at, status, attempts, lease_owner, last_error"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{kind}[]" for kind in TYPES)
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                f"SELECT *, %s, %s, 'pending', 0, '', '' FROM unnest({arrays})",
-                [now, now, *(list(column) for column in zip(*rows, strict=True))],
+                f"INSERT INTO {table} ({columns}) SELECT {COLUMNS}, %s, %s, 'pending', 0, '', '' "
+                f"FROM json_to_recordset(%s::json) AS r({RECORD})",
+                [now, now, json.dumps([dict(zip(FIELDS, row, strict=True)) for row in rows])],
             )
             return
         stamp = connection.ops.adapt_datetimefield_value(now)
@@ -82,6 +82,9 @@ def _insert(rows: list[tuple], now: datetime) -> None:
             "VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '')",
             [(*row, stamp, stamp) for row in rows],
         )
+
+
+FIELDS = [name.strip() for name in COLUMNS.split(",")]
 
 
 def emit_event(*, business_id: int, type: str, data: dict) -> int:
