@@ -65,8 +65,14 @@ class MessageStatus(models.TextChoices):
 
 
 class WebhookMessage(models.Model):
-    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="messages")
+    # Few indexes: every send writes rows here. The endpoint is covered by the log index
+    # below; by business is only read when a business is deleted.
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     # webhook-id: msg_<random uuid hex>; shared by the endpoints that get the same event.
     message_id = models.CharField(max_length=40)
     event_type = models.CharField(max_length=40)
