@@ -57,6 +57,7 @@ def emit_events(events: Iterable[Event]) -> int:
 
 
 COLUMNS = "business_id, endpoint_id, message_id, event_type, payload"
+FIELDS = [name.strip() for name in COLUMNS.split(",")]
 RECORD = "business_id bigint, endpoint_id bigint, message_id text, event_type text, payload text"
 
 
@@ -82,9 +83,6 @@ def _insert(rows: list[tuple], now: datetime) -> None:
             "VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '')",
             [(*row, stamp, stamp) for row in rows],
         )
-
-
-FIELDS = [name.strip() for name in COLUMNS.split(",")]
 
 
 def emit_event(*, business_id: int, type: str, data: dict) -> int:
