@@ -176,3 +176,21 @@ def test_an_event_is_written_with_its_change_or_not_at_all(clock, business, endp
         raise RuntimeError("the change fails after the event was written")
 
     assert not WebhookMessage.objects.exists()
+
+
+def test_an_endpoint_deleted_while_its_messages_were_posted_costs_only_its_rows(
+    clock, business, endpoint, receiver
+):
+    from touchbase.webhooks.sending import claim, post, record
+    from touchbase.webhooks.services import create_endpoint, delete_endpoint
+
+    other = create_endpoint(business=business, url=receiver.url)
+    complete_job(business, make_customer(business))
+    messages = claim(now=touchbase_clock.now(), limit=10, lease=timedelta(minutes=1))
+    outcomes = [post(message, timeout=1) for message in messages]
+
+    delete_endpoint(endpoint=other.endpoint)
+    counts = record(messages, outcomes)
+
+    assert counts == {"delivered": 1}
+    assert WebhookMessage.objects.get().status == "delivered"

@@ -167,7 +167,10 @@ def deliver_due(*, now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     timeout = options["timeout_seconds"]
     reap_expired(now=now)
-    messages = claim(now=now, limit=options["per_pass"], lease=timedelta(seconds=timeout * 4 + 30))
+    # The lease outlasts the pass's worst case: every round of posts timing out.
+    rounds = -(-options["per_pass"] // options["concurrency"])
+    lease = timedelta(seconds=rounds * (timeout + 5) + 30)
+    messages = claim(now=now, limit=options["per_pass"], lease=lease)
     if not messages:
         return {}
     with ThreadPoolExecutor(max_workers=min(options["concurrency"], len(messages))) as pool:
@@ -182,6 +185,18 @@ def record(messages: list[WebhookMessage], outcomes: list[Outcome]) -> dict[str,
     counts: dict[str, int] = {}
     given_up = []
     with transaction.atomic():
+        # Still ours: not deleted with its endpoint, not reclaimed after a lapsed lease.
+        ours = set(
+            WebhookMessage.objects.select_for_update()
+            .filter(
+                pk__in=[m.pk for m in messages],
+                status=MessageStatus.SENDING,
+                lease_owner=messages[0].lease_owner,
+            )
+            .values_list("pk", flat=True)
+        )
+        pairs = [(m, o) for m, o in zip(messages, outcomes, strict=True) if m.pk in ours]
+        messages = [m for m, _ in pairs]
         tried = dict(
             WebhookAttempt.objects.filter(message__in=messages)
             .values("message_id")
@@ -189,7 +204,7 @@ def record(messages: list[WebhookMessage], outcomes: list[Outcome]) -> dict[str,
             .values_list("message_id", "n")
         )
         attempts = []
-        for message, outcome in zip(messages, outcomes, strict=True):
+        for message, outcome in pairs:
             message.attempts += 1
             message.lease_owner, message.lease_expires_at = "", None
             attempts.append(
@@ -213,12 +228,9 @@ def record(messages: list[WebhookMessage], outcomes: list[Outcome]) -> dict[str,
                 message.status, message.last_error = MessageStatus.PENDING, outcome.error
                 message.next_attempt_at = now + RETRY_SCHEDULE[message.attempts - 1]
             counts[message.status] = counts.get(message.status, 0) + 1
-        WebhookMessage.objects.bulk_update(
-            messages,
-            FIELDS,
-        )
+        WebhookMessage.objects.bulk_update(messages, FIELDS)
         WebhookAttempt.objects.bulk_create(attempts)
-        succeeded = {m.endpoint_id for m, o in zip(messages, outcomes, strict=True) if o.delivered}
+        succeeded = {message.endpoint_id for message, outcome in pairs if outcome.delivered}
         WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
     for message in given_up:
         endpoint = message.endpoint
