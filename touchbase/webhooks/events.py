@@ -125,7 +125,13 @@ def emit_enrollment_events(enrollments, type: str, **extra) -> int:
 
     enrollments = list(enrollments)
     if enrollments and not isinstance(enrollments[0], Enrollment):
-        enrollments = list(Enrollment.objects.filter(pk__in=enrollments).select_related("job"))
+        # Ids: load only those of businesses with a live endpoint (usually none: one query).
+        live = WebhookEndpoint.objects.filter(disabled_at__isnull=True).values("business_id")
+        enrollments = list(
+            Enrollment.objects.filter(pk__in=enrollments, business_id__in=live).select_related(
+                "job"
+            )
+        )
     external_ids = _external_ids(enrollments)
     return emit_events(
         (e.business_id, type, {**enrollment_data(e, external_ids), **extra}) for e in enrollments
