@@ -11,12 +11,14 @@ import threading
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 
 logger = logging.getLogger(__name__)
 
 MIN_INTERVAL_SECONDS = 1.0
 DIGEST_INTERVAL_SECONDS = 60.0
+WEBHOOK_PASSES = 20
 _last_digests = float("-inf")
 _one_pass = threading.Lock()
 _last_start = 0.0
@@ -52,7 +54,14 @@ def _duties(now: datetime | None, *, every_duty: bool = True) -> dict:
     from touchbase.webhooks.sending import deliver_due
 
     global _last_digests
-    counts = {"webhooks": deliver_due(now=now)}
+    counts = {"webhooks": {}}
+    for _ in range(WEBHOOK_PASSES):  # a backlog drains at many passes' pace, not one a second
+        delivered = deliver_due(now=now)
+        for status, count in delivered.items():
+            counts["webhooks"][status] = counts["webhooks"].get(status, 0) + count
+        # Go on only after a full pass that all went through: a failing receiver gets one.
+        if delivered.get("delivered", 0) < settings.TOUCHBASE_WEBHOOKS["per_pass"]:
+            break
     # Digests are due at most hourly: one look a minute is plenty.
     if every_duty or time.monotonic() - _last_digests >= DIGEST_INTERVAL_SECONDS:
         _last_digests = time.monotonic()
