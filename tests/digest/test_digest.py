@@ -83,7 +83,7 @@ def test_it_is_sent_once_per_member_and_period(clock, mailoutbox):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_at_once_send_it_once(clock, mailoutbox):
     business, _ = shop()
     clock.move_to(utc(2026, 2, 25, 15))

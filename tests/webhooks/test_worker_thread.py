@@ -16,7 +16,7 @@ def background_pass() -> threading.Thread:
     return thread
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_hanging_receiver_does_not_hold_up_review_requests(
     clock, business, endpoint, receiver, engine, mailoutbox, settings
 ):
