@@ -27,7 +27,7 @@ browser:
 
 ## Set up and run touchbase on SQLite with a demo business: http://127.0.0.1:8000
 up: $(STAMP) $(NODE_STAMP)
-	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} $(BIN)/touchbase up
+	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} TOUCHBASE_SIGNUP=$${TOUCHBASE_SIGNUP:-open} $(BIN)/touchbase up
 
 ## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
 test: $(STAMP) $(NODE_STAMP) browser

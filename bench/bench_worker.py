@@ -8,6 +8,10 @@ into bench/results/latest.json:
 - engine_vs_naive: deliveries/s of the engine / deliveries/s of the seed's processor design
   (claim 100 rows, then one touch at a time: load its context with separate queries, call
   the provider, commit), both with a zero-latency in-process SMS backend. Goal >= 20.
+- engine_vs_floor: the engine / the same at-most-once steps in raw psycopg (bench/floor.py:
+  6 statements and 3 commits per 200 deliveries), same data shape. Goal >= 0.5.
+- workers_vs_pgbench: 4 engine processes' deliveries/s / `pgbench -c 4` one-row-update
+  transactions/s on the same database (bench/parallel.py). Goal >= 1.0.
 - deliveries_per_s_at_50ms: one engine against the local HTTP stand-in of Twilio's API
   answering after 50 ms. Goal >= 200.
 - claim_1m_vs_10k: median time of one claim batch with 1,000,000 pending rows (all but 1,000
@@ -35,6 +39,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "touchbase.settings")
 from bench.scratch import scratch_database  # noqa: E402
 
 NAIVE_ROWS = int(os.environ.get("BENCH_NAIVE_ROWS", "2000"))
+FLOOR_ROWS = int(os.environ.get("BENCH_FLOOR_ROWS", "10000"))
+PARALLEL_ROWS = int(os.environ.get("BENCH_PARALLEL_ROWS", "20000"))
 ENGINE_ROWS = int(os.environ.get("BENCH_ENGINE_ROWS", "10000"))
 LATENCY_ROWS = int(os.environ.get("BENCH_LATENCY_ROWS", "3000"))
 CLAIM_LARGE = int(os.environ.get("BENCH_CLAIM_ROWS", "1000000"))
@@ -187,6 +193,8 @@ def run() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.floor import floor_process
+    from bench.parallel import engines_rate, pgbench_tps
     from bench.results import record
     from tests.bulk import make_due_deliveries, unthrottled_business
     from touchbase.delivery.backends.sms import MemorySmsTransport
@@ -197,6 +205,14 @@ def run() -> None:
     call_command("migrate", verbosity=0)
     options = settings.TOUCHBASE_WORKER
     results = {}
+
+    def new_engine(transport) -> DeliveryEngine:
+        """An engine as the worker configures it, sending SMS through `transport`."""
+        return DeliveryEngine(
+            batch_size=options["batch_size"],
+            concurrency=options["concurrency"],
+            transports={"sms": transport},
+        )
 
     # Peak memory of a real worker process, as it reports it (VmHWM of its own address
     # space): RUSAGE_CHILDREN would include this process's memory, which a child inherits
@@ -220,11 +236,7 @@ def run() -> None:
     naive_s = timed(lambda: naive_process(transport))
     MemorySmsTransport.outbox.clear()
     make_due_deliveries(unthrottled_business("Engine"), ENGINE_ROWS, first_id=20_000)
-    engine = DeliveryEngine(
-        batch_size=options["batch_size"],
-        concurrency=options["concurrency"],
-        transports={"sms": transport},
-    )
+    engine = new_engine(transport)
     engine_s = timed(lambda: engine_process(engine))
     assert Delivery.objects.filter(status="sent").count() == 5000 + NAIVE_ROWS + ENGINE_ROWS
     naive_rate, engine_rate = NAIVE_ROWS / naive_s, ENGINE_ROWS / engine_s
@@ -234,6 +246,37 @@ def run() -> None:
     print(
         f"naive {naive_rate:.0f}/s, engine {engine_rate:.0f}/s: "
         f"x{results['engine_vs_naive']} (goal >= 20)",
+        flush=True,
+    )
+
+    # The same steps in raw SQL: the floor the engine's overhead is measured against.
+    make_due_deliveries(unthrottled_business("Floor"), FLOOR_ROWS, first_id=60_000)
+    floor_s = timed(lambda: floor_process(os.environ["DATABASE_URL"]))
+    assert (
+        Delivery.objects.filter(status="sent").count()
+        == 5000 + NAIVE_ROWS + ENGINE_ROWS + FLOOR_ROWS
+    )
+    floor_rate = FLOOR_ROWS / floor_s
+    results["floor_deliveries_per_s"] = round(floor_rate, 1)
+    results["engine_vs_floor"] = round(engine_rate / floor_rate, 2)
+    print(
+        f"floor {floor_rate:.0f}/s: engine at x{results['engine_vs_floor']} of it (goal >= 0.5)",
+        flush=True,
+    )
+
+    # Four engine processes against pgbench's one-row updates with four clients.
+    make_due_deliveries(unthrottled_business("Parallel"), PARALLEL_ROWS, first_id=80_000)
+    parallel_rate, parallel_sent = engines_rate(
+        4, lambda: new_engine(MemorySmsTransport()), engine_process
+    )
+    assert parallel_sent == PARALLEL_ROWS, parallel_sent
+    tps = pgbench_tps(os.environ["DATABASE_URL"], connection.pg_version // 10000)
+    results["workers_4_deliveries_per_s"] = round(parallel_rate, 1)
+    results["pgbench_c4_tps"] = round(tps, 1)
+    results["workers_vs_pgbench"] = round(parallel_rate / tps, 2)
+    print(
+        f"4 workers {parallel_rate:.0f}/s, pgbench -c 4 {tps:.0f} tps: "
+        f"x{results['workers_vs_pgbench']} (goal >= 1.0)",
         flush=True,
     )
 
@@ -260,11 +303,7 @@ def run() -> None:
             api_base_url=stand_in_url,
             timeout=10,
         )
-        engine = DeliveryEngine(
-            batch_size=options["batch_size"],
-            concurrency=options["concurrency"],
-            transports={"sms": twilio},
-        )
+        engine = new_engine(twilio)
         latency_s = timed(lambda: engine_process(engine))
     finally:
         stand_in.kill()

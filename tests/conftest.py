@@ -21,3 +21,9 @@ def clock(time_machine):
     """Time stands still at START until the test moves it (`clock.shift(timedelta(...))`)."""
     time_machine.move_to(START, tick=False)
     return time_machine
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hasher(settings):
+    """Hashing a password the production way takes most of a login test's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -3,6 +3,7 @@ same validation and side effects the product does."""
 
 from itertools import count
 
+from touchbase import clock
 from touchbase.campaigns.models import Campaign, MessageTemplate
 from touchbase.campaigns.services import create_campaign_from_preset
 from touchbase.customers.services import create_customer
@@ -21,8 +22,13 @@ def system_template(key: str) -> MessageTemplate:
     return MessageTemplate.objects.get(system_key=key)
 
 
-def make_user(email: str | None = None) -> User:
-    return User.objects.create_user(email or f"user{next(_numbers)}@example.com", "pw-123456!")
+def make_user(email: str | None = None, *, verified: bool = True) -> User:
+    """A login; verified (it proved its email) unless told otherwise."""
+    return User.objects.create_user(
+        email or f"user{next(_numbers)}@example.com",
+        "pw-123456!",
+        email_verified_at=clock.now() if verified else None,
+    )
 
 
 def make_business(name: str | None = None, **settings) -> Business:
@@ -53,4 +59,24 @@ def complete_job(business: Business, customer, service_type: str = "hvac", **fie
         service_type=service_type,
         status="completed",
         **fields,
+    )
+
+
+def failed_message(business: Business, event_type: str = "delivery.sent"):
+    """An endpoint of `business` (on a public address) and a message that failed every try."""
+    from touchbase.webhooks.models import WebhookMessage
+    from touchbase.webhooks.services import create_endpoint
+
+    url = f"https://93.184.215.14/hooks/{business.slug}"
+    endpoint = create_endpoint(business=business, url=url).endpoint
+    return endpoint, WebhookMessage.objects.create(
+        business=business,
+        endpoint=endpoint,
+        message_id=f"msg_{business.pk}_{event_type}",
+        event_type=event_type,
+        payload="{}",
+        created_at=endpoint.created_at,
+        next_attempt_at=endpoint.created_at,
+        status="failed",
+        attempts=8,
     )

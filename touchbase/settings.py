@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from touchbase.env import env, envbool, envint, envlist, persistent_secret
+from touchbase.env import env, envbool, envchoice, envint, envlist, persistent_secret
 
 VAR_DIR = Path(env("TOUCHBASE_VAR_DIR", os.path.join(os.getcwd(), "var"))).resolve()
 
@@ -96,6 +96,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tenancy.User"
+# Log-in throttled per account and per address (touchbase/tenancy/throttles.py).
+AUTHENTICATION_BACKENDS = ["touchbase.tenancy.auth.ThrottledModelBackend"]
+# `closed`: accounts come only from `touchbase createowner` and invitations.
+TOUCHBASE_SIGNUP = envchoice("TOUCHBASE_SIGNUP", "closed", ("open", "closed"))
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from touchbase.delivery.segments import GSM7_BASIC, count_segments
+from touchbase.delivery.segments import GSM7, GSM7_BASIC, GSM7_EXTENSION, count_segments
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,46 @@ def test_plain_gsm_text_needs_the_textbook_number_of_segments(text):
     expected = 0 if not text else 1 if len(text) <= 160 else -(-len(text) // 153)
 
     assert count_segments(text).segments == expected
+
+
+def walked(text: str) -> tuple[str, int, int]:
+    """The carrier rule spelled out one character at a time: the oracle for the fast path."""
+    if all(char in GSM7 for char in text):
+        encoding, sizes, single, multi = (
+            "GSM-7",
+            [2 if c in GSM7_EXTENSION else 1 for c in text],
+            160,
+            153,
+        )
+    else:
+        encoding, sizes, single, multi = (
+            "UCS-2",
+            [2 if ord(c) > 0xFFFF else 1 for c in text],
+            70,
+            67,
+        )
+    segments, used = (1 if sizes else 0), 0
+    if sum(sizes) > single:
+        for size in sizes:
+            if used + size > multi:
+                segments, used = segments + 1, 0
+            used += size
+    return encoding, sum(sizes), segments
+
+
+MIXED = st.text(
+    alphabet=st.sampled_from(sorted(GSM7_BASIC)[:8] + sorted(GSM7_EXTENSION) + ["ç", "😀", "ü"]),
+    max_size=1600,
+)
+
+
+@given(st.one_of(MIXED, st.text(max_size=400)))
+def test_the_whole_string_count_agrees_with_walking_the_message(text):
+    count = count_segments(text)
+
+    assert (count.encoding, count.units, count.segments) == walked(text)
+    assert count.characters == len(text)
+
+
+def test_a_lone_surrogate_counts_as_one_unit():
+    assert count_segments("a\ud800").units == 2

@@ -118,9 +118,11 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 @pytest.fixture
 def owner(live_server):
     """A signed-up owner with a business set up far enough to send."""
-    from touchbase.tenancy.services import sign_up, update_business_settings
+    from touchbase.tenancy.services import create_owner, update_business_settings
 
-    signed = sign_up(email="owner@brightair.test", password=PASSWORD, business_name="Bright Air")
+    signed = create_owner(
+        email="owner@brightair.test", password=PASSWORD, business_name="Bright Air"
+    )
     update_business_settings(
         business=signed.business,
         review_url="https://g.page/r/bright-air/review",

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -19,12 +20,19 @@ from touchbase.jobs.models import Job
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_a_new_owner_signs_up_sets_up_and_starts_a_preset_campaign(page, screenshots):
+def test_a_new_owner_signs_up_sets_up_and_starts_a_preset_campaign(page, screenshots, settings):
+    settings.TOUCHBASE_SIGNUP = "open"
     page.goto("/accounts/signup/")
     page.get_by_label("Business name").fill("Sparkle Cleaning")
     page.get_by_label("Your email").fill("ana@sparkle.test")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    link = next(w for w in mail.outbox[-1].body.split() if "/accounts/verify/" in w)
+    page.goto(urlsplit(link).path)
+    page.get_by_label("Email").fill("ana@sparkle.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
 
     expect(page.get_by_role("heading", name="Set up Sparkle Cleaning")).to_be_visible()
     page.get_by_label("Time zone").select_option("America/Chicago")

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import make_business, make_user
 from touchbase.tenancy.models import Business, Membership, User
-from touchbase.tenancy.services import invite_member, rotate_webhook_secret, sign_up
+from touchbase.tenancy.services import create_owner, rotate_webhook_secret, sign_up
 
 pytestmark = pytest.mark.django_db
 
@@ -28,61 +28,37 @@ def test_sign_up_names_every_bad_field_and_creates_nothing():
     assert not User.objects.exists() and not Business.objects.exists()
 
 
-def test_sign_up_refuses_an_email_that_already_has_an_account():
+def test_sign_up_with_an_address_that_has_an_account_creates_nothing_and_tells_its_holder(
+    mailoutbox,
+):
     make_user("ana@sparkle.test")
 
+    result = sign_up(email="ANA@sparkle.test", password="a-long-password-9", business_name="S")
+
+    assert result.user is None and not Business.objects.exists()
+    assert [m.to for m in mailoutbox] == [["ana@sparkle.test"]]
+    assert "already has an account" in mailoutbox[0].body
+
+
+def test_a_new_account_is_unverified_until_it_opens_the_emailed_link(client, mailoutbox):
+    result = sign_up(email="ana@sparkle.test", password="a-long-password-9", business_name="S")
+    assert not result.user.email_verified
+
+    link = next(word for word in mailoutbox[0].body.split() if "/accounts/verify/" in word)
+    client.get(link.removeprefix("http://127.0.0.1:8000"))
+
+    result.user.refresh_from_db()
+    assert result.user.email_verified
+
+
+def test_create_owner_makes_a_verified_owner_and_refuses_a_taken_address():
+    result = create_owner(email="Op@Install.test", password="a-long-password-9", business_name="B")
+
+    assert result.user.email_verified and not result.user.is_staff
+    assert Membership.objects.get(user=result.user).role == "owner"
     with pytest.raises(ValidationError) as caught:
-        sign_up(email="ANA@sparkle.test", password="a-long-password-9", business_name="Sparkle")
-
-    assert "already exists" in caught.value.message_dict["email"][0]
-    assert not Business.objects.exists()
-
-
-def test_inviting_a_new_person_creates_a_login_without_a_usable_password():
-    business = make_business("Bright Air")
-
-    invitation = invite_member(business=business, email="Dana@BrightAir.test")
-
-    assert invitation.new_user
-    user = invitation.membership.user
-    assert user.email == "dana@brightair.test" and not user.has_usable_password()
-    assert invitation.membership.role == "staff"
-
-
-def test_inviting_someone_with_an_account_adds_them_to_the_business():
-    first, second = make_business("Bright Air"), make_business("Cool Air")
-    dana = make_user("dana@brightair.test")
-    invite_member(business=first, email="dana@brightair.test")
-
-    invitation = invite_member(business=second, email="dana@brightair.test", role="owner")
-
-    assert not invitation.new_user
-    assert set(dana.memberships.values_list("business__name", "role")) == {
-        ("Bright Air", "staff"),
-        ("Cool Air", "owner"),
-    }
-
-
-def test_inviting_a_member_twice_is_refused_with_the_reason():
-    business = make_business("Bright Air")
-    invite_member(business=business, email="dana@brightair.test")
-
-    with pytest.raises(ValidationError) as caught:
-        invite_member(business=business, email="dana@brightair.test")
-
-    assert "already a member" in caught.value.message_dict["email"][0]
-
-
-def test_inviting_with_a_bad_email_or_role_names_the_field():
-    business = make_business()
-
-    with pytest.raises(ValidationError) as bad_email:
-        invite_member(business=business, email="dana")
-    with pytest.raises(ValidationError) as bad_role:
-        invite_member(business=business, email="dana@x.test", role="admin")
-
-    assert "email" in bad_email.value.message_dict
-    assert "role" in bad_role.value.message_dict
+        create_owner(email="op@install.test", password="a-long-password-9", business_name="C")
+    assert "already has an account" in caught.value.message_dict["email"][0]
 
 
 def test_rotating_the_webhook_secret_replaces_it():

@@ -1,8 +1,17 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
+from tests.factories import (
+    complete_job,
+    failed_message,
+    make_business,
+    make_campaign,
+    make_customer,
+    make_user,
+)
+from touchbase import clock
 from touchbase.api.keys import create_api_key
 from touchbase.api.models import ApiKey
 from touchbase.campaigns.models import Campaign, Enrollment, MessageTemplate
@@ -10,8 +19,9 @@ from touchbase.campaigns.services import create_template
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.jobs.models import Job
-from touchbase.tenancy.models import Business, User
+from touchbase.tenancy.models import Business, Invitation, Membership, User
 from touchbase.tenancy.services import add_member
+from touchbase.webhooks.models import WebhookEndpoint, WebhookMessage
 
 
 @dataclass
@@ -27,6 +37,10 @@ class Tenant:
     delivery: Delivery
     template: MessageTemplate
     api_key: ApiKey
+    membership: Membership
+    invitation: Invitation
+    webhook_endpoint: WebhookEndpoint
+    webhook_message: WebhookMessage
 
 
 def make_tenant(name: str) -> Tenant:
@@ -43,7 +57,26 @@ def make_tenant(name: str) -> Tenant:
         business=business, name=f"{name} text", channel="sms", body="Hi {customer_first_name}"
     )
     api_key = create_api_key(business=business, name=f"{name} sync").api_key
-    return Tenant(business, user, campaign, customer, job, enrollment, delivery, template, api_key)
+    invitation = Invitation.objects.create(
+        business=business,
+        email=f"invited@{business.slug}.test",
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=7),
+    )
+    return Tenant(
+        business,
+        user,
+        campaign,
+        customer,
+        job,
+        enrollment,
+        delivery,
+        template,
+        api_key,
+        Membership.objects.get(user=user, business=business),
+        invitation,
+        *failed_message(business),
+    )
 
 
 @pytest.fixture

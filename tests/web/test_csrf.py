@@ -69,6 +69,11 @@ def pages(tenant) -> list[str]:
 ANONYMOUS_PAGES = ["/accounts/login/", "/accounts/signup/", "/accounts/password-reset/"]
 
 
+@pytest.fixture(autouse=True)
+def open_sign_up(settings):
+    settings.TOUCHBASE_SIGNUP = "open"
+
+
 def test_every_post_form_on_every_page_carries_the_csrf_token(owner_client, mine):
     seen = 0
     for url in pages(mine):

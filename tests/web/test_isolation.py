@@ -29,6 +29,12 @@ OBJECT_PAGES = [
     ("post", "/templates/{}/copy/", "template"),
     ("post", "/activity/{}/resolve/", "delivery"),
     ("post", "/settings/api-keys/{}/revoke/", "api_key"),
+    ("post", "/settings/team/members/{}/remove/", "membership"),
+    ("post", "/settings/team/invitations/{}/revoke/", "invitation"),
+    ("get", "/settings/webhooks/{}/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/{}/enable/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/{}/delete/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/messages/{}/replay/", "webhook_message"),
 ]
 
 
@@ -67,6 +73,9 @@ def test_nothing_of_the_other_business_changed_after_every_attempt(owner_client,
     assert theirs.enrollment.status == EnrollmentStatus.ACTIVE
     assert theirs.delivery.status == DeliveryStatus.UNCERTAIN
     assert theirs.customer.__class__.objects.get(pk=theirs.customer.pk).sms_consent == "unknown"
+    assert theirs.business.memberships.filter(pk=theirs.membership.pk).exists()
+    theirs.invitation.refresh_from_db()
+    assert theirs.invitation.revoked_at is None
 
 
 @pytest.mark.parametrize(

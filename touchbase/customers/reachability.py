@@ -45,3 +45,13 @@ def channel_block(
     if channel == Channel.EMAIL:
         return email_block(customer)
     return sms_block(customer, suppressed=suppressed)
+
+
+def number_opted_out(phone: str) -> bool:
+    """Whether any business was told STOP by `phone` (or recorded its opt-out): a text that
+    is not a review request (a test, a verification code) is refused for it everywhere, as a
+    carrier-level STOP blocks the shared sending number for every business."""
+    return (
+        SmsSuppression.objects.filter(phone=phone).exists()
+        or Customer.objects.filter(phone=phone, sms_consent=SmsConsent.REVOKED).exists()
+    )

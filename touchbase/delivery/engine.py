@@ -2,7 +2,8 @@
 
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
-   active -> cancelled; no address / no consent / opted out -> skipped (the sequence goes on);
+   active -> cancelled; a business whose owner has not confirmed their email -> deferred;
+   no address / no consent / opted out -> skipped (the sequence goes on);
    outside the recipient's send window -> deferred into the next window; over a recipient
    cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
    the exact message stored, before any provider is called.
@@ -46,10 +47,12 @@ from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import count_segments
 from touchbase.delivery.send_window import load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
+from touchbase.tenancy.models import Membership
 from touchbase.webhooks.events import emit_delivery_events
 
 logger = logging.getLogger(__name__)
 
+UNVERIFIED_RECHECK = timedelta(minutes=15)
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
@@ -224,6 +227,9 @@ class DeliveryEngine:
                 delivery, status=DeliveryStatus.CANCELLED, skip_reason="touch_removed", **release
             )
         delivery.channel = touch.channel
+        if delivery.business_id in context.unverified_businesses:
+            # An open install's new owner has not confirmed their email: nothing leaves yet.
+            return self._defer(delivery, now + UNVERIFIED_RECHECK, "owner_unverified")
         address = customer.email if touch.channel == Channel.EMAIL else customer.phone
         block = channel_block(
             customer,
@@ -424,12 +430,24 @@ class DeliveryEngine:
         )
 
 
+def unverified_businesses(business_ids: set[int]) -> set[int]:
+    """The businesses whose owners have none confirmed their email (an open install's new
+    sign-ups): they send nothing yet. A business made by the operator without an owner is
+    the operator's own."""
+    owners = Membership.objects.filter(
+        business_id__in=business_ids, role=Membership.Role.OWNER
+    ).values_list("business_id", "user__email_verified_at")
+    verified = {business for business, at in owners if at is not None}
+    return {business for business, _ in owners} - verified
+
+
 class BatchContext:
     """Everything the rules need about a batch, loaded in a handful of queries."""
 
     pending_send: OutgoingSend
 
-    def __init__(self, deliveries, touches, rules, suppressed, recent, texted):
+    def __init__(self, deliveries, touches, rules, suppressed, recent, texted, unverified):
+        self.unverified_businesses = unverified
         self.deliveries = deliveries
         self.touches = touches
         self.rules = rules
@@ -462,6 +480,7 @@ class BatchContext:
             suppressed,
             RecentSends(business_ids, addresses, now),
             texted,
+            unverified_businesses(business_ids),
         )
 
     def touch_of(self, delivery: Delivery):

@@ -4,18 +4,23 @@ Anymail checks the HTTP basic auth (ANYMAIL["WEBHOOK_SECRET"]) and normalises ea
 payload into tracking events; `on_tracking_event` hands every event to the inbound service.
 Anymail answers a failed auth check with 400 (SuspiciousOperation); we answer 401 with a
 Basic challenge instead, as for every other forged webhook, and log nothing noisy. A body
-that is not JSON gets 400 rather than a server error.
+that is not JSON, or not the ESP's event shape, gets 400; an ESP whose signing key this
+install does not set answers 404 (anymail raises a configuration error per request).
 """
 
 import functools
 import json
 
 from anymail import urls as anymail_urls
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from django.http import JsonResponse
 from django.urls import URLPattern
 
 from touchbase.inbound import services
+
+
+class _ReceiverFailed(Exception):
+    """Our own handling of a parsed event failed: a server error, so the ESP retries."""
 
 
 def _unauthorized_on_bad_auth(view):
@@ -23,6 +28,21 @@ def _unauthorized_on_bad_auth(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
+        except _ReceiverFailed as exc:
+            raise exc.__cause__ from None
+        except AnymailConfigurationError:
+            # This ESP's signing key is not set: nothing listens here (no traceback, no 500).
+            esp = request.path.strip("/").split("/")[2]
+            return JsonResponse(
+                {"error": {"esp": f"{esp} webhooks are not configured on this install"}},
+                status=404,
+            )
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:
+            # Authenticated JSON, but not in this ESP's event shape.
+            return JsonResponse(
+                {"error": {"body": f"is not an event payload of this provider ({exc!r})"}},
+                status=400,
+            )
         except AnymailWebhookValidationFailure:
             response = JsonResponse(
                 {"error": {"authorization": "missing or invalid webhook credentials"}},
@@ -51,4 +71,7 @@ def urlpatterns() -> list[URLPattern]:
 
 
 def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
-    services.handle_email_event(event=event, esp_name=esp_name)
+    try:
+        services.handle_email_event(event=event, esp_name=esp_name)
+    except Exception as exc:
+        raise _ReceiverFailed from exc

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from touchbase import clock
 from touchbase.campaigns import presets
 from touchbase.campaigns.models import Campaign
 from touchbase.campaigns.services import create_campaign_from_preset
@@ -64,7 +65,9 @@ def seed_demo() -> DemoLogin:
     if owner is None:
         # Staff and superuser too: on a local demo the owner is also the operator who may
         # look at the Django admin.
-        owner = User.objects.create_superuser(DEMO_EMAIL, password, first_name="Demo")
+        owner = User.objects.create_superuser(
+            DEMO_EMAIL, password, first_name="Demo", email_verified_at=clock.now()
+        )
     business = create_business(
         name="Bright Air Heating & Cooling",
         owner=owner,

@@ -109,6 +109,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(unique=True)
+    # Nothing leaves touchbase for an account until it proved it holds its address (an open
+    # install lets anyone sign up); `createowner`, invitations and the reset link prove it.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The only number a test text may go to: proved by a code sent to it.
+    phone = models.CharField(max_length=20, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -116,6 +122,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def verified_phone(self) -> str:
+        return self.phone if self.phone and self.phone_verified_at else ""
 
 
 class Membership(models.Model):
@@ -138,3 +152,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.business} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a business to whoever holds `email`. It becomes a
+    membership only when a person logged in with that address accepts it from the emailed,
+    signed link before it expires (touchbase/tenancy/invitations.py)."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10, choices=Membership.Role.choices, default=Membership.Role.STAFF
+    )
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "staff"]), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.business} ({self.role})"

@@ -4,12 +4,14 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.text import slugify
 
+from touchbase import clock
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import (
     COOLDOWN_DAYS_MAX,
@@ -23,6 +25,7 @@ from touchbase.tenancy.models import (
     User,
     new_webhook_secret,
 )
+from touchbase.tenancy.verification import send_account_exists, send_verification
 from touchbase.validation import validate_time_zone
 
 SETTINGS_FIELDS = (
@@ -150,23 +153,18 @@ def add_member(*, business: Business, user: User, role: str = Membership.Role.ST
 
 @dataclass(frozen=True)
 class SignUp:
-    user: User
-    business: Business
+    user: User | None  # None: the address already had an account (told so by email)
+    business: Business | None
 
 
-def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
-    """A new owner: their login, their business (default settings) and the membership that
-    makes them its owner, all or nothing. Errors name the field: email, password or
-    business_name."""
+def _valid_owner_fields(email: str, password: str, business_name: str) -> str:
+    """The normalised email, or one error naming every bad field."""
     errors: dict[str, str] = {}
     email = User.objects.normalize_email((email or "").strip()).lower()
     try:
         validate_email(email)
     except ValidationError:
         errors["email"] = f"{email!r} is not a valid email address"
-    else:
-        if User.objects.filter(email__iexact=email).exists():
-            errors["email"] = "an account with this email already exists; log in instead"
     try:
         validate_password(password or "", User(email=email))
     except ValidationError as exc:
@@ -175,8 +173,12 @@ def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
         errors["business_name"] = "is required"
     if errors:
         raise ValidationError(errors)
+    return email
+
+
+def _create_owner(*, email: str, password: str, business_name: str, **user_fields) -> SignUp:
     with transaction.atomic():
-        user = User.objects.create_user(email, password)
+        user = User.objects.create_user(email, password, **user_fields)
         try:
             business = create_business(name=business_name.strip(), owner=user)
         except ValidationError as exc:
@@ -189,33 +191,40 @@ def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
     return SignUp(user=user, business=business)
 
 
-@dataclass(frozen=True)
-class Invitation:
-    membership: Membership
-    new_user: bool  # True: the person has no password yet and must set one from the email
+def sign_up(*, email: str, password: str, business_name: str) -> SignUp:
+    """A new owner on an open install: their login (unverified until they open the emailed
+    link), their business (default settings) and the membership that makes them its owner,
+    all or nothing. Errors name the field: email, password or business_name.
+
+    An address that already has an account gets nothing new, but an email saying so; the
+    caller answers both cases alike, so sign-up does not reveal who has an account."""
+    email = _valid_owner_fields(email, password, business_name)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        make_password(password)  # the same work as a real sign-up, so timing tells little
+        send_account_exists(existing)
+        return SignUp(user=None, business=None)
+    result = _create_owner(email=email, password=password, business_name=business_name)
+    send_verification(result.user)
+    return result
 
 
-def invite_member(
-    *, business: Business, email: str, role: str = Membership.Role.STAFF
-) -> Invitation:
-    """Give a teammate access to `business`. A person without an account gets one with no
-    usable password (they choose it from the invitation email)."""
-    email = User.objects.normalize_email((email or "").strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError({"email": f"{email!r} is not a valid email address"}) from None
-    if role not in Membership.Role.values:
-        raise ValidationError({"role": f"{role!r} is not one of: owner, staff"})
-    with transaction.atomic():
-        user = User.objects.filter(email__iexact=email).first()
-        new_user = user is None
-        if new_user:
-            user = User.objects.create_user(email, None)
-        elif Membership.objects.filter(user=user, business=business).exists():
-            raise ValidationError({"email": f"{email} is already a member of {business.name}"})
-        membership = Membership.objects.create(user=user, business=business, role=role)
-    return Invitation(membership=membership, new_user=new_user)
+def create_owner(
+    *, email: str, password: str, business_name: str, operator: bool = False
+) -> SignUp:
+    """An owner made at the server (`touchbase createowner`): verified, since the operator
+    typed the address; `operator` also opens the Django admin to them."""
+    email = _valid_owner_fields(email, password, business_name)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} already has an account"})
+    return _create_owner(
+        email=email,
+        password=password,
+        business_name=business_name,
+        email_verified_at=clock.now(),
+        is_staff=operator,
+        is_superuser=operator,
+    )
 
 
 def rotate_webhook_secret(*, business: Business) -> str:

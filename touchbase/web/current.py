@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from touchbase.tenancy.models import Business
+from touchbase.tenancy.models import Business, Membership
 
 SESSION_KEY = "touchbase_business_id"
 
@@ -59,5 +59,32 @@ def business_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         # Times on the owner's pages read in the business's own time zone.
         with timezone.override(ZoneInfo(business.time_zone)):
             return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def is_owner(request: HttpRequest) -> bool:
+    """Whether the user owns the current business (cached on the request)."""
+    if not hasattr(request, "_touchbase_is_owner"):
+        business = current_business(request)
+        request._touchbase_is_owner = (
+            business is not None
+            and Membership.objects.filter(
+                business=business, user=request.user, role=Membership.Role.OWNER
+            ).exists()
+        )
+    return request._touchbase_is_owner
+
+
+def owner_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A business view only owners may open: settings, sender identity, API keys, webhooks,
+    team. Staff (who run jobs, customers and campaigns) get a 403 that says why."""
+
+    @business_view
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_owner(request):
+            return render(request, "web/account/owners_only.html", {"nav": "settings"}, status=403)
+        return view(request, *args, **kwargs)
 
     return wrapper

@@ -28,3 +28,10 @@ def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect(default)
+
+
+def query_text(request: HttpRequest, name: str = "q") -> str:
+    """A query-string value (a search box, a filter) without control characters: PostgreSQL refuses
+    a NUL in a query parameter (`?q=%00` was a server error) and none belongs in a search."""
+    raw = request.GET.get(name, "")
+    return "".join(ch for ch in raw if ch.isprintable()).strip()[:200]

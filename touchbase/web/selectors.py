@@ -1,5 +1,10 @@
 """Reads for the owner's pages. Every function takes the current business and never looks
-outside it; the heavy ones are single aggregate queries so they stay fast at 200k rows."""
+outside it; the heavy ones are single aggregate queries so they stay fast at 200k rows.
+
+Counts are `COUNT(*)` (Count(ROWS)) or, with a filter (Django refuses COUNT(*) FILTER), the
+count of a NOT NULL column the index holds; never COUNT(id): the id is in no page index, and
+naming it makes PostgreSQL visit every row instead of reading the index alone
+(web/migrations/0002_index_only_counts.py lists which index serves which count)."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,6 +38,7 @@ REASON_LABELS = {**dict(SkipReason.choices), "error": "Enrollment failed", "": "
 # The Event kind the tracked review link records for a customer's click (a link scanner's
 # fetch is "review_link_scanned" and is not a click).
 CLICK_KINDS = ("review_clicked",)
+ROWS = "*"  # Count(ROWS): COUNT(*), answerable from an index alone
 
 
 # --- dashboard -------------------------------------------------------------------------------
@@ -96,7 +102,7 @@ def dashboard(business: Business) -> Dashboard:
         )
         .annotate(day=TruncDate("sent_at", tzinfo=tz))
         .values("day")
-        .annotate(sent=Count("pk"), delivered=Count("pk", filter=Q(receipt_status=DELIVERED)))
+        .annotate(sent=Count(ROWS), delivered=Count("sent_at", filter=Q(receipt_status=DELIVERED)))
     }
     clicks_by_day = {
         row["day"]: row["clicked"]
@@ -105,7 +111,7 @@ def dashboard(business: Business) -> Dashboard:
         )
         .annotate(day=TruncDate("stopped_at", tzinfo=tz))
         .values("day")
-        .annotate(clicked=Count("pk"))
+        .annotate(clicked=Count(ROWS))
     }
     series = {
         "sent": [sent_by_day.get(day, {}).get("sent", 0) for day in days],
@@ -191,10 +197,13 @@ def campaigns_with_counts(business: Business) -> list[Campaign]:
         .prefetch_related("touches")
         .order_by("service_type", "name")
     )
+    # By campaign id rather than business: the live-enrollment index starts with it.
     live = dict(
-        Enrollment.objects.filter(business=business, status__in=LIVE_ENROLLMENT_STATUSES)
+        Enrollment.objects.filter(
+            campaign_id__in=[c.pk for c in campaigns], status__in=LIVE_ENROLLMENT_STATUSES
+        )
         .values_list("campaign_id")
-        .annotate(Count("pk"))
+        .annotate(n=Count(ROWS))
     )
     for campaign in campaigns:
         campaign.live_count = live.get(campaign.pk, 0)
@@ -247,12 +256,13 @@ def campaign_funnel(campaign: Campaign, since: datetime | None = None) -> list[F
         # A touch is scheduled after its enrollment, so both filters can use an index.
         deliveries = deliveries.filter(scheduled_at__gte=since, enrollment__enrolled_at__gte=since)
         events = events.filter(delivery__enrollment__enrolled_at__gte=since)
+    counted = "position"  # NOT NULL and in the funnel's index
     rows = deliveries.values("position").annotate(
-        sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
-        delivered=Count("pk", filter=Q(receipt_status=DELIVERED)),
-        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-        skipped=Count("pk", filter=Q(status=DeliveryStatus.SKIPPED)),
-        waiting=Count("pk", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
+        sent=Count(counted, filter=Q(status=DeliveryStatus.SENT)),
+        delivered=Count(counted, filter=Q(receipt_status=DELIVERED)),
+        failed=Count(counted, filter=Q(status=DeliveryStatus.FAILED)),
+        skipped=Count(counted, filter=Q(status=DeliveryStatus.SKIPPED)),
+        waiting=Count(counted, filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
     )
     by_position = {row["position"]: row for row in rows}
     clicks = dict(
@@ -280,11 +290,11 @@ def stop_reasons(campaign: Campaign, since: datetime | None = None) -> list[dict
         stopped = stopped.filter(enrolled_at__gte=since)
     return [
         {"reason": row["stop_reason"], "label": labels.get(row["stop_reason"]), "count": row["n"]}
-        for row in stopped.values("stop_reason").annotate(n=Count("pk")).order_by("-n")
+        for row in stopped.values("stop_reason").annotate(n=Count(ROWS)).order_by("-n")
     ]
 
 
 def enrollment_counts(campaign: Campaign) -> dict[str, int]:
     return dict(
-        Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(Count("pk"))
+        Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=Count(ROWS))
     )

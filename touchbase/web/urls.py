@@ -14,6 +14,7 @@ from touchbase.web.views import (
     jobs,
     onboarding,
     settings,
+    team,
     templates,
     webhooks,
 )
@@ -25,15 +26,14 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # account
     path("accounts/signup/", account.signup, name="signup"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="web/account/login.html"),
-        name="login",
-    ),
+    path("accounts/verify/resend/", account.email_verify_resend, name="verify_email_resend"),
+    path("accounts/verify/<str:token>/", account.email_verify, name="verify_email"),
+    path("accounts/login/", account.LoginView.as_view(), name="login"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        account.PasswordResetView.as_view(
             template_name="web/account/password_reset_form.html",
             success_url=reverse_lazy("web:password_reset_done"),
             email_template_name="web/account/password_reset_email.txt",
@@ -50,7 +50,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        account.PasswordResetConfirmView.as_view(
             template_name="web/account/password_reset_confirm.html",
             success_url=reverse_lazy("web:password_reset_complete"),
         ),
@@ -99,17 +99,25 @@ urlpatterns = [
     # activity
     path("activity/", activity.activity, name="activity"),
     path("activity/<int:pk>/resolve/", activity.delivery_resolve, name="delivery_resolve"),
+    # each member's own digest choice (staff too), so not under the owners' settings/
+    path("digest/", digest.digest_settings, name="digest_settings"),
     # settings
     path("settings/", settings.business_settings, name="settings"),
     path("settings/test-message/", settings.test_message, name="settings_test_message"),
-    path("settings/team/", account.team, name="team"),
+    path("settings/phone/", settings.phone_verify, name="settings_phone"),
+    path("settings/team/", team.team, name="team"),
+    path(
+        "settings/team/invitations/<int:pk>/revoke/",
+        team.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("settings/team/members/<int:pk>/remove/", team.member_remove, name="member_remove"),
     path("settings/api-keys/", apikeys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", apikeys.api_key_revoke, name="api_key_revoke"),
     path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
-    path("settings/digest/", digest.digest_settings, name="digest_settings"),
     path("settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
     path(
-        "settings/webhooks/<int:pk>/messages/<int:message_pk>/replay/",
+        "settings/webhooks/messages/<int:pk>/replay/",
         webhooks.webhook_replay,
         name="webhook_replay",
     ),

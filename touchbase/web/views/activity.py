@@ -11,7 +11,7 @@ from touchbase.channels import Channel
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.services import mark_uncertain_sent, requeue_uncertain
 from touchbase.web.current import business_view
-from touchbase.web.forms import redirect_back
+from touchbase.web.forms import query_text, redirect_back
 
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
 
@@ -21,8 +21,8 @@ def activity(request: HttpRequest) -> HttpResponse:
     deliveries = Delivery.objects.filter(business=request.business).select_related(
         "enrollment__customer", "enrollment__campaign", "enrollment__job"
     )
-    status = request.GET.get("status", "")
-    channel = request.GET.get("channel", "")
+    status = query_text(request, "status")
+    channel = query_text(request, "channel")
     if status in DeliveryStatus.values:
         deliveries = deliveries.filter(status=status)
     elif status != "all":  # by default: what happened, not what is still waiting

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from touchbase.api.keys import create_api_key, revoke_api_key
 from touchbase.api.models import ApiKey
-from touchbase.web.current import business_view
+from touchbase.web.current import owner_view
 from touchbase.web.forms import show_errors
 
 
@@ -19,7 +19,7 @@ class ApiKeyForm(forms.Form):
     )
 
 
-@business_view
+@owner_view
 def api_keys(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -45,7 +45,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@business_view
+@owner_view
 @require_POST
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = get_object_or_404(ApiKey, pk=pk, business=request.business)

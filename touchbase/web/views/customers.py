@@ -14,7 +14,7 @@ from touchbase.customers.reachability import email_block, sms_block
 from touchbase.customers.services import create_customer, record_sms_consent, update_customer
 from touchbase.inbound.models import Feedback, InboundSms
 from touchbase.web.current import business_view
-from touchbase.web.forms import show_errors
+from touchbase.web.forms import query_text, show_errors
 
 
 def _customer(request: HttpRequest, pk: int) -> Customer:
@@ -24,7 +24,7 @@ def _customer(request: HttpRequest, pk: int) -> Customer:
 @business_view
 def customer_list(request: HttpRequest) -> HttpResponse:
     customers = Customer.objects.filter(business=request.business)
-    q = request.GET.get("q", "").strip()
+    q = query_text(request)
     if q:
         customers = customers.filter(
             Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)

@@ -1,5 +1,5 @@
-"""Settings > Digest: the member's own choice (weekly, monthly, off) and a preview of this
-week's digest so far, exactly as the email shows it."""
+"""`/digest/` (in Settings for owners, in the menu for staff): each member's own choice
+(weekly, monthly, off) and a preview of this week's digest so far, as the email shows it."""
 
 from django import forms
 from django.contrib import messages
@@ -13,7 +13,7 @@ from touchbase.digest.sending import frequency_of
 from touchbase.digest.services import set_digest_frequency
 from touchbase.digest.summary import build_digest
 from touchbase.tenancy.models import Membership
-from touchbase.web.current import business_view
+from touchbase.web.current import business_view, is_owner
 
 
 class DigestForm(forms.Form):
@@ -38,5 +38,5 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/settings/digest.html",
-        {"form": form, "digest": digest, "nav": "settings"},
+        {"form": form, "digest": digest, "nav": "settings" if is_owner(request) else "digest"},
     )

@@ -17,7 +17,7 @@ from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.jobs.services import JobResult, create_job, mark_job_completed, update_job
 from touchbase.service_types import ServiceType
 from touchbase.web.current import business_view
-from touchbase.web.forms import redirect_back, show_errors
+from touchbase.web.forms import query_text, redirect_back, show_errors
 from touchbase.web.timeline import job_timeline
 
 ENROLL_HELP = "Start the review-request campaign for this job as soon as it is completed."
@@ -32,10 +32,10 @@ def _job(request: HttpRequest, pk: int) -> Job:
 @business_view
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = Job.objects.filter(business=request.business).select_related("customer")
-    q = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    outcome = request.GET.get("outcome", "")
-    service_type = request.GET.get("service_type", "")
+    q = query_text(request)
+    status = query_text(request, "status")
+    outcome = query_text(request, "outcome")
+    service_type = query_text(request, "service_type")
     if q:
         jobs = jobs.filter(
             Q(customer__name__icontains=q)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import TOUCH1_HOURS_MAX, TOUCH1_HOURS_MIN
 from touchbase.tenancy.services import update_business_settings
-from touchbase.web.current import business_view
+from touchbase.web.current import owner_view
 from touchbase.web.forms import show_errors
 
 US_TIME_ZONES = [
@@ -117,7 +117,7 @@ def profile_initial(business) -> dict:
     return initial
 
 
-@business_view
+@owner_view
 def onboarding(request: HttpRequest) -> HttpResponse:
     business = request.business
     form = OnboardingForm(request.POST or None, initial=profile_initial(business))

@@ -1,8 +1,6 @@
 """Settings: profile, timing, cooldown, send window, throttles, stop-on-reply, sender
 identity, providers (with a test message), webhook secret."""
 
-import uuid
-
 from django import forms
 from django.conf import settings as django_settings
 from django.contrib import messages
@@ -11,13 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from touchbase import clock
 from touchbase.channels import Channel
-from touchbase.customers.services import normalize_phone
-from touchbase.delivery.backends import transport_for
-from touchbase.delivery.backends.base import OutgoingMessage, SendError
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
 from touchbase.tenancy.services import rotate_webhook_secret, update_business_settings
-from touchbase.web.current import business_view
+from touchbase.tenancy.test_messages import send_phone_code, send_test_message
+from touchbase.tenancy.verification import (
+    PHONE_CODE_MINUTES,
+    PHONE_CODE_TRIES,
+    mark_phone_verified,
+    phone_code_matches,
+)
+from touchbase.web.current import owner_view
 from touchbase.web.forms import show_errors
 from touchbase.web.views.onboarding import ProfileForm, ServicesForm, profile_initial
 
@@ -59,7 +62,7 @@ class SettingsForm(ProfileForm, ServicesForm):
     )
 
 
-@business_view
+@owner_view
 def business_settings(request: HttpRequest) -> HttpResponse:
     business = request.business
     initial = profile_initial(business)
@@ -89,6 +92,7 @@ def business_settings(request: HttpRequest) -> HttpResponse:
             "form": form,
             "email_backend": django_settings.EMAIL_BACKEND,
             "sms_backend": django_settings.TOUCHBASE_SMS_BACKEND,
+            "phone_code_sent": PHONE_SESSION_KEY in request.session,
             "nav": "settings",
         },
     )
@@ -96,52 +100,68 @@ def business_settings(request: HttpRequest) -> HttpResponse:
 
 class TestMessageForm(forms.Form):
     channel = forms.ChoiceField(choices=Channel.choices)
-    phone = forms.CharField(label="Your mobile number", required=False, max_length=30)
 
 
-@business_view
+@owner_view
 @require_POST
 def test_message(request: HttpRequest) -> HttpResponse:
-    """Send a test email (to the logged-in owner) or text (to the number given) through the
-    same transport the worker uses, and say what the provider answered."""
-    business = request.business
+    """Send a test email or text to the logged-in owner's own address or proved number
+    through the transport the worker uses, and say what the provider answered."""
     form = TestMessageForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose email or SMS.")
         return redirect("web:settings")
     channel = form.cleaned_data["channel"]
-    text = f"touchbase test from {business.name}: your review requests can go out this way."
     try:
-        if channel == Channel.SMS:
-            to = normalize_phone(form.cleaned_data["phone"] or business.contact_phone)
-            if not to:
-                raise ValidationError({"phone": "enter the number to text"})
-            message = OutgoingMessage(channel=Channel.SMS, to=to, text=text)
-        else:
-            to = request.user.email
-            message = OutgoingMessage(
-                channel=Channel.EMAIL,
-                to=to,
-                text=text,
-                subject=f"touchbase test email for {business.name}",
-                from_name=business.sender_name or business.name,
-                reply_to=business.reply_to_email,
-            )
-        sent = transport_for(channel).send(message, idempotency_key=f"test-{uuid.uuid4()}")
+        sent = send_test_message(business=request.business, user=request.user, channel=channel)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except SendError as exc:
-        messages.error(request, f"The provider refused the test: {exc} {exc.code}".strip())
-    except Exception as exc:  # any transport failure is reported to the owner, not raised
-        messages.error(request, f"The test failed: {type(exc).__name__}: {exc}")
     else:
         messages.success(
-            request, f"Test {channel} sent to {to} (provider id {sent.provider_message_id})."
+            request, f"Test {channel} sent to {sent.to} (provider id {sent.provider_message_id})."
         )
     return redirect("web:settings")
 
 
-@business_view
+PHONE_SESSION_KEY = "touchbase_phone_code"
+
+
+@owner_view
+@require_POST
+def phone_verify(request: HttpRequest) -> HttpResponse:
+    """Step 1 (`phone`): text a code to the number. Step 2 (`code`): the number typed back
+    with its code becomes the user's own, the only one a test text goes to."""
+    pending = request.session.get(PHONE_SESSION_KEY)
+    try:
+        if "code" in request.POST:
+            if not pending or pending["expires"] < clock.now().timestamp():
+                raise ValidationError({"code": "the code expired; ask for a new one"})
+            pending["tries"] += 1
+            request.session[PHONE_SESSION_KEY] = pending
+            if pending["tries"] > PHONE_CODE_TRIES:
+                raise ValidationError({"code": "too many wrong codes; ask for a new one"})
+            if not phone_code_matches(request.POST["code"], pending["hash"]):
+                raise ValidationError({"code": "that is not the code we texted"})
+            mark_phone_verified(request.user, pending["phone"])
+            del request.session[PHONE_SESSION_KEY]
+            messages.success(request, f"{pending['phone']} is verified: test texts go to it.")
+        else:
+            phone, hashed = send_phone_code(
+                business=request.business, user=request.user, phone=request.POST.get("phone", "")
+            )
+            request.session[PHONE_SESSION_KEY] = {
+                "phone": phone,
+                "hash": hashed,
+                "tries": 0,
+                "expires": clock.now().timestamp() + PHONE_CODE_MINUTES * 60,
+            }
+            messages.success(request, f"We texted a code to {phone}; type it below.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("web:settings")
+
+
+@owner_view
 @require_POST
 def webhook_secret_rotate(request: HttpRequest) -> HttpResponse:
     rotate_webhook_secret(business=request.business)

@@ -1,5 +1,6 @@
 """Outbound webhooks in settings: endpoints (the secret is shown once), each endpoint's
-delivery log with a replay button, turning a disabled endpoint back on, deleting one."""
+delivery log with a replay button, turning a disabled endpoint back on, deleting one. Owners
+only, like the rest of settings."""
 
 from django import forms
 from django.contrib import messages
@@ -8,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from touchbase.web.current import business_view
+from touchbase.web.current import owner_view
 from touchbase.web.forms import show_errors
 from touchbase.webhooks.models import EVENT_TYPES, WebhookEndpoint, WebhookMessage
 from touchbase.webhooks.services import (
@@ -41,7 +42,7 @@ def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
     return get_object_or_404(WebhookEndpoint, pk=pk, business=request.business)
 
 
-@business_view
+@owner_view
 def webhooks(request: HttpRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None)
     created = None
@@ -63,7 +64,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@business_view
+@owner_view
 def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     log = (
@@ -78,17 +79,16 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@business_view
+@owner_view
 @require_POST
-def webhook_replay(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
-    endpoint = _endpoint(request, pk)
-    message = get_object_or_404(WebhookMessage, pk=message_pk, endpoint=endpoint)
+def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    message = get_object_or_404(WebhookMessage, pk=pk, endpoint__business=request.business)
     replay_message(message=message)
     messages.success(request, f"{message.event_type} will be sent again in a moment.")
-    return redirect("web:webhook_detail", pk=endpoint.pk)
+    return redirect("web:webhook_detail", pk=message.endpoint_id)
 
 
-@business_view
+@owner_view
 @require_POST
 def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
@@ -97,7 +97,7 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:webhook_detail", pk=endpoint.pk)
 
 
-@business_view
+@owner_view
 @require_POST
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
