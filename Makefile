@@ -7,12 +7,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: up test lint bench clean browser
+.PHONY: up test lint bench chaos clean browser install lock
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in the lock files (make lock re-resolves pyproject's ranges).
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 # The web app's front-end packages (htmx, Chart.js), served by Django from node_modules.
@@ -25,9 +27,28 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+## Production install (README, "Run in production"): runtime packages only, no demo, no dev tools
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+
+## Re-resolve pyproject.toml's ranges into requirements.lock and requirements-dev.lock
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e .
+	{ echo "# Runtime dependencies, resolved from pyproject.toml's ranges (regenerate: make lock)."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	.lock-venv/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	{ echo "# Runtime and development dependencies (make test), consistent with requirements.lock."; \
+	  echo "# Regenerate both with: make lock"; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements-dev.lock
+	rm -rf .lock-venv
+
 ## Set up and run touchbase on SQLite with a demo business: http://127.0.0.1:8000
 up: $(STAMP) $(NODE_STAMP)
-	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} TOUCHBASE_SIGNUP=$${TOUCHBASE_SIGNUP:-open} $(BIN)/touchbase up
+	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} TOUCHBASE_SIGNUP=$${TOUCHBASE_SIGNUP:-open} $(BIN)/touchbase up --demo
 
 ## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
 test: $(STAMP) $(NODE_STAMP) browser
@@ -40,9 +61,15 @@ test: $(STAMP) $(NODE_STAMP) browser
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+## The chaos test, long: 10,000 deliveries, 4 workers (DATABASE_URL=postgres://... required)
+chaos: $(STAMP)
+	TOUCHBASE_CHAOS_DELIVERIES=$${TOUCHBASE_CHAOS_DELIVERIES:-10000} \
+	TOUCHBASE_CHAOS_WORKERS=$${TOUCHBASE_CHAOS_WORKERS:-4} \
+	$(BIN)/pytest tests/test_chaos.py -s --create-db $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules test-results
+	rm -rf $(VENV) .lock-venv var .pytest_cache .ruff_cache node_modules test-results

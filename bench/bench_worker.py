@@ -219,7 +219,14 @@ def run() -> None:
     # across fork + exec on Linux.
     business = unthrottled_business("Memory")
     make_due_deliveries(business, 5000)
-    env = {**os.environ, "TOUCHBASE_SMS_BACKEND": "memory", "TOUCHBASE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "TOUCHBASE_SMS_BACKEND": "memory",
+        "TOUCHBASE_LOG_LEVEL": "WARNING",
+        # A worker with debug off starts only with an explicit key and hosts.
+        "TOUCHBASE_SECRET_KEY": settings.SECRET_KEY,
+        "TOUCHBASE_ALLOWED_HOSTS": "localhost",
+    }
     worker = subprocess.run(
         [sys.executable, "-m", "touchbase", "worker", "--once"],
         env=env,

@@ -1,12 +1,16 @@
 """Real servers the tests talk to: an SMTP server (aiosmtpd) and an HTTP server that answers
-like Twilio's Messages API. Only the carrier behind them is imaginary."""
+like Twilio's Messages API (create, and list by To and DateSent). Only the carrier behind
+them is imaginary."""
 
 import itertools
 import json
+import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,17 +60,22 @@ class Behaviour:
     status: int = 201
     code: int | None = None
     delay: float = 0.0  # seconds before answering (a hang when longer than the timeout)
+    drop: bool = False  # accept, then close the connection without answering
 
 
 @dataclass
 class TwilioStandIn:
-    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio does."""
+    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio does, and GET of
+    the same URL (the message log, filtered by To and DateSent) from what it accepted: a
+    message is in the log once received, whether or not its answer reached the caller."""
 
     default: Behaviour = field(default_factory=Behaviour)
     by_number: dict[str, Behaviour] = field(default_factory=dict)
     requests: list[dict] = field(default_factory=list)
     in_flight: int = 0  # requests received and not yet answered
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When set, decides each request's behaviour (a fault-injecting Twilio).
+    chooser: Callable[[dict], Behaviour] | None = None
 
     def start(self) -> "TwilioStandIn":
         stand_in = self
@@ -78,21 +87,44 @@ class TwilioStandIn:
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                self.answer(200, {"messages": stand_in.log(query), "next_page_uri": None})
+
+            def answer(self, status: int, body: dict) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 request = {"path": self.path, "form": form, "auth": self.headers["Authorization"]}
+                if stand_in.chooser is not None:
+                    behaviour = stand_in.chooser(form)
+                else:
+                    behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
+                request["behaviour"] = behaviour
+                if behaviour.status == 201:  # accepted: in the log from now on
+                    request["sid"] = f"SM{next(sids):032x}"
+                    request["date_sent"] = datetime.now(UTC)
                 with stand_in.lock:
                     stand_in.requests.append(request)
                     stand_in.in_flight += 1
-                behaviour = stand_in.by_number.get(form.get("To", ""), stand_in.default)
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
                 with stand_in.lock:
                     stand_in.in_flight -= 1
+                if behaviour.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if behaviour.status == 201:
                     body = {
-                        "sid": f"SM{next(sids):032x}",
+                        "sid": request["sid"],
                         "status": "queued",
                         "to": form.get("To"),
                         "body": form.get("Body"),
@@ -129,6 +161,25 @@ class TwilioStandIn:
         self.server.shutdown()
         self.server.server_close()
 
+    def log(self, query: dict[str, str]) -> list[dict]:
+        """Accepted messages to `To`, sent within DateSent> and DateSent< when given."""
+        after, before = query.get("DateSent>"), query.get("DateSent<")
+        with self.lock:
+            accepted = [r for r in self.requests if "sid" in r]
+        return [
+            {
+                "sid": r["sid"],
+                "to": r["form"].get("To"),
+                "body": r["form"].get("Body"),
+                "status": "sent",
+                "date_sent": r["date_sent"].strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            }
+            for r in accepted
+            if r["form"].get("To") == query.get("To", r["form"].get("To"))
+            and (not after or r["date_sent"] >= datetime.fromisoformat(after))
+            and (not before or r["date_sent"] <= datetime.fromisoformat(before))
+        ]
+
     def sends_by_delivery(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for request in self.requests:
@@ -136,6 +187,33 @@ class TwilioStandIn:
             delivery = parse_qs(urlparse(callback).query).get("delivery", ["?"])[0]
             counts[delivery] = counts.get(delivery, 0) + 1
         return counts
+
+
+def faulty_twilio(seed: int = 14) -> Callable[[dict], Behaviour]:
+    """Twilio on a bad day: ~12% transient refusals (500, 503, 429: nothing sent), ~1% hangs
+    past the client's timeout and ~1% dropped connections (both accepted: truly unknown to
+    the caller), ~10% slow accepts; the rest answer in 10 ms."""
+    rng, lock = random.Random(seed), threading.Lock()
+    faults = [
+        (0.04, Behaviour(status=500, code=20500)),
+        (0.04, Behaviour(status=503, code=20503)),
+        (0.04, Behaviour(status=429, code=20429)),
+        (0.01, Behaviour(delay=2.5)),  # longer than TWILIO_TIMEOUT_SECONDS=1
+        (0.01, Behaviour(drop=True)),
+        (0.10, Behaviour(delay=0.3)),
+    ]
+    fast = Behaviour(delay=0.01)
+
+    def choose(form: dict) -> Behaviour:
+        with lock:
+            roll = rng.random()
+        for chance, behaviour in faults:
+            if roll < chance:
+                return behaviour
+            roll -= chance
+        return fast
+
+    return choose
 
 
 @dataclass

@@ -11,15 +11,64 @@ from pathlib import Path
 import dj_database_url
 
 from touchbase.env import env, envbool, envchoice, envint, envlist, persistent_secret
+from touchbase.logs import logging_config
 
 VAR_DIR = Path(env("TOUCHBASE_VAR_DIR", os.path.join(os.getcwd(), "var"))).resolve()
 
 DEBUG = envbool("TOUCHBASE_DEBUG", False)
+# With debug off, `serve`, `up` and the WSGI app refuse to start unless these two were set
+# explicitly (touchbase/ops/production.py): a generated key and localhost-only hosts are
+# for a laptop, never for an install the internet can reach.
+TOUCHBASE_EXPLICIT_SETTINGS = {
+    "TOUCHBASE_SECRET_KEY": bool(env("TOUCHBASE_SECRET_KEY")),
+    "TOUCHBASE_ALLOWED_HOSTS": bool(env("TOUCHBASE_ALLOWED_HOSTS").strip()),
+}
 SECRET_KEY = env("TOUCHBASE_SECRET_KEY") or persistent_secret(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = envlist("TOUCHBASE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("TOUCHBASE_CSRF_TRUSTED_ORIGINS", [])
 # The public base URL used in links that leave touchbase (review and unsubscribe links).
 PUBLIC_BASE_URL = env("TOUCHBASE_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- secure by configuration -----------------------------------------------------------------
+# An https public URL switches every transport-security setting on; each has its own variable
+# for the install that needs otherwise (e.g. TLS ends at a proxy that already redirects).
+HTTPS = PUBLIC_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = envbool("TOUCHBASE_SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = envbool("TOUCHBASE_CSRF_COOKIE_SECURE", HTTPS)
+SECURE_SSL_REDIRECT = envbool("TOUCHBASE_SSL_REDIRECT", HTTPS)
+# Probes (load balancer, Prometheus) often speak plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = envint("TOUCHBASE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("TOUCHBASE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = envbool("TOUCHBASE_HSTS_PRELOAD", HTTPS)
+# X-Forwarded-Proto is believed only when a proxy is declared in front of touchbase (it would
+# otherwise let any client claim https).
+TOUCHBASE_TRUSTED_PROXY_HOPS = envint("TOUCHBASE_TRUSTED_PROXY_HOPS", 0, minimum=0)
+if envbool("TOUCHBASE_PROXY_SSL_HEADER", HTTPS and TOUCHBASE_TRUSTED_PROXY_HOPS > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# django-csp: scripts and styles only from touchbase itself, never inline script. Inline
+# style *attributes* remain in a few templates (style-src-attr); no inline <style> element.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Browser features touchbase never uses, refused for every page (touchbase/web/security.py).
+TOUCHBASE_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "anymail",
     "touchbase.tenancy",
     "touchbase.customers",
@@ -46,6 +96,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed) straight from the app server: no extra web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "touchbase.web.security.PermissionsPolicyMiddleware",
     "touchbase.api.middleware.ApiBodyLimitMiddleware",
     # Before sessions and views: a flood on the public links and webhooks stops here.
     "touchbase.inbound.ratelimit.PublicRateLimitMiddleware",
@@ -82,6 +136,14 @@ DATABASES = {
         conn_max_age=envint("TOUCHBASE_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+# Behind PgBouncer in transaction pooling mode each transaction may run on another server
+# connection: no server-side cursors (they live across transactions) and no prepared
+# statements (PgBouncer before 1.21 cannot route them). touchbase keeps no other session
+# state: no advisory locks, no LISTEN, no SET except Django's own time zone (always UTC).
+TOUCHBASE_DB_TRANSACTION_POOLING = envbool("TOUCHBASE_DB_TRANSACTION_POOLING", False)
+if TOUCHBASE_DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
@@ -123,6 +185,11 @@ STATIC_ROOT = VAR_DIR / "static"
 NODE_MODULES = Path(
     env("TOUCHBASE_NODE_MODULES", str(Path(__file__).resolve().parent.parent / "node_modules"))
 )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # `touchbase serve` collects into STATIC_ROOT with hashed names and gzip/brotli copies.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
@@ -146,19 +213,17 @@ TOUCHBASE_RATE_LIMITS = {
     "links": envint("TOUCHBASE_RATE_LIMIT_LINKS", 60, minimum=1),
     "hooks": envint("TOUCHBASE_RATE_LIMIT_HOOKS", 600, minimum=1),
 }
-TOUCHBASE_TRUSTED_PROXY_HOPS = envint("TOUCHBASE_TRUSTED_PROXY_HOPS", 0, minimum=0)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("TOUCHBASE_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The SDK logs every request with its headers at INFO: noise, and a cost per send.
-        "twilio.http_client": {"level": "WARNING"},
-    },
+LOGGING = logging_config(env("TOUCHBASE_LOG_FORMAT", "plain"), env("TOUCHBASE_LOG_LEVEL", "INFO"))
+
+# --- operations ------------------------------------------------------------------------------
+# /metrics answers only with `Authorization: Bearer <token>` when a token is set.
+TOUCHBASE_METRICS_TOKEN = env("TOUCHBASE_METRICS_TOKEN")
+TOUCHBASE_HEALTH = {
+    # /healthz answers 503 when no worker has reported for this long.
+    "worker_silence_seconds": envint("TOUCHBASE_HEALTH_WORKER_SILENCE_SECONDS", 45, minimum=1),
+    # ... or when the oldest due touch has waited this long (0: never).
+    "backlog_age_seconds": envint("TOUCHBASE_HEALTH_BACKLOG_AGE_SECONDS", 900, minimum=0),
 }
 
 # --- sending ---------------------------------------------------------------------------------
@@ -202,7 +267,8 @@ TOUCHBASE_SMS_BACKEND = env(
 TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
     "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 32, minimum=1),
-    # Must outlast a batch's provider calls: concurrency x timeout is a safe floor.
+    # Must outlast a batch's provider calls: batch_size / concurrency x provider timeout
+    # (200 / 32 x 10 s = 70 s by default) is the floor.
     "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.

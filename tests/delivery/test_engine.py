@@ -342,14 +342,26 @@ def test_an_expired_claim_goes_back_to_pending(business, clock):
 
 def test_an_expired_send_becomes_uncertain_and_the_sequence_moves_on(business, clock):
     delivery = enroll(business)
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status="sending", lease_owner="dead-worker", lease_expires_at=START
+    Delivery.objects.filter(pk=delivery.pk).update(  # its call had started
+        status="sending", lease_owner="dead-worker", lease_expires_at=START, sent_at=START
     )
     clock.shift(timedelta(minutes=1))
 
     assert reap_expired_leases(now=clock_now()) == (0, 1)
     assert fresh(delivery).status == "uncertain"
     assert next_touch(delivery).status == "pending"
+
+
+def test_an_expired_send_whose_call_never_started_goes_back_to_pending(business, clock):
+    delivery = enroll(business)
+    Delivery.objects.filter(pk=delivery.pk).update(  # decided, then the worker died
+        status="sending", lease_owner="dead-worker", lease_expires_at=START, sent_at=None
+    )
+    clock.shift(timedelta(minutes=1))
+
+    assert reap_expired_leases(now=clock_now()) == (1, 0)
+    assert (fresh(delivery).status, fresh(delivery).lease_owner) == ("pending", "")
+    assert next_touch(delivery) is None
 
 
 def test_claims_take_the_oldest_due_rows_up_to_the_limit(business, clock):
@@ -392,3 +404,26 @@ def test_a_stop_request_finishes_the_send_in_flight_and_releases_the_rest(busine
     assert statuses == ["pending", "pending", "sent"]
     assert outcome.counts["released"] == 2
     assert not Delivery.objects.filter(lease_owner="stopping").exists()
+
+
+def test_a_customer_name_with_a_line_break_is_sent_on_one_subject_line(
+    engine, business, clock, mailoutbox
+):
+    template = create_template(
+        business=business,
+        name="Named",
+        channel="email",
+        subject="{customer_name}, how did we do?",
+        body="Hi {customer_first_name}: {review_link}",
+    )
+    campaign = make_campaign(business, "conservative")
+    set_campaign_touches(campaign=campaign, touches=[TouchSpec("email", 4, template)])
+    customer = make_customer(business, "Maria\r\nBcc: victim@example.com")
+    delivery = enroll(business, customer)
+    at(clock, delivery.send_after)
+
+    engine.run_batch()
+
+    assert fresh(delivery).status == "sent"
+    assert mailoutbox[0].subject == "Maria Bcc: victim@example.com, how did we do?"
+    assert "victim@example.com" not in mailoutbox[0].bcc

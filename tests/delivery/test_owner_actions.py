@@ -53,3 +53,13 @@ def test_requeueing_is_refused_once_the_sequence_has_ended(uncertain):
     with pytest.raises(ValidationError, match="sequence has ended"):
         requeue_uncertain(delivery=uncertain)
     assert Delivery.objects.get(pk=uncertain.pk).status == DeliveryStatus.UNCERTAIN
+
+
+def test_the_admin_shows_a_delivery_but_cannot_change_its_status(admin_client, uncertain):
+    url = f"/admin/delivery/delivery/{uncertain.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200 and 'name="status"' not in page.content.decode()
+
+    admin_client.post(url, {"status": "pending"})
+
+    assert Delivery.objects.get(pk=uncertain.pk).status == "uncertain"

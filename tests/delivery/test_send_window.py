@@ -170,3 +170,49 @@ def test_touches_due_at_night_reopen_spread_over_the_first_minutes(engine, clock
     sent_at = sorted(Delivery.objects.filter(status="sent").values_list("sent_at", flat=True))
     assert len(sent_at) == len(mailoutbox) == 40
     assert opening <= sent_at[0] and sent_at[-1] < opening + timedelta(minutes=31)
+
+
+# --- numbers and windows that say nothing, or leave nothing -------------------------------------
+
+
+@pytest.mark.parametrize("phone", ["+1 800 555 1212", "+1 500 555 0006", "+1 888 555 0100"])
+def test_a_non_geographic_number_uses_the_business_zone(business, phone):
+    # Their 42 possible zones would leave no instant open everywhere.
+    assert opening_for(business, EARLY_MONDAY, phone=phone) == EARLY_MONDAY  # 08:30 in New York
+
+
+def test_a_non_geographic_number_uses_the_customers_zone_when_known(business):
+    opens = opening_for(
+        business, EARLY_MONDAY, phone="+1 800 555 1212", time_zone="America/Los_Angeles"
+    )
+    assert opens == utc(2026, 3, 2, 16)  # 08:00 in Los Angeles
+
+
+def test_an_owner_window_the_state_law_forbids_has_no_opening(business):
+    business.send_window_start, business.send_window_end = time(20), time(21)
+
+    assert opening_for(business, EARLY_MONDAY, phone="(305) 555-0142") is None  # FL: 08-20
+    assert opening_for(business, EARLY_MONDAY, phone="(212) 555-0123") == utc(2026, 3, 3, 1)
+
+
+def test_the_settings_note_names_the_states_an_owner_window_excludes():
+    from touchbase.delivery.send_window import states_excluded_by
+
+    rules = load_rules()
+    assert "FL" in states_excluded_by(time(20), time(21), rules)
+    assert "NY" not in states_excluded_by(time(20), time(21), rules)
+    assert states_excluded_by(time(9), time(17), rules) == []
+
+
+def test_an_area_code_edited_in_the_admin_reaches_a_running_worker(business, monkeypatch):
+    from touchbase.delivery import send_window
+    from touchbase.delivery.models import AreaCodeState
+
+    # This test's own caches: the edit is rolled back after it.
+    monkeypatch.setattr(send_window, "_FACTS_BY_PREFIX", {})
+    monkeypatch.setattr(send_window, "_area_codes", (float("-inf"), {}))
+    assert us_state_of("+13055550142") == "FL"
+    AreaCodeState.objects.filter(area_code="305").update(state="GA")
+    monkeypatch.setattr(send_window, "AREA_CODES_FRESH_FOR", 0.0)  # a minute has passed
+
+    assert us_state_of("+13055550142") == "GA"

@@ -1,18 +1,14 @@
 """`touchbase worker` as an operator runs it: real processes, real signals."""
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from tests.bulk import make_due_deliveries, unthrottled_business
 from tests.factories import complete_job, make_business, make_campaign, make_customer
+from tests.processes import start_worker, wait_until, worker_env
 from tests.servers import Behaviour, TwilioStandIn
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.models import Delivery
@@ -40,38 +36,6 @@ def test_worker_once_sends_what_is_due_and_exits(clock, mailoutbox, capsys):
     assert "stopped (claimed 3" in capsys.readouterr().out
 
 
-def database_url() -> str:
-    settings = connection.settings_dict
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-
-
-def worker_env(stand_in: TwilioStandIn, **extra) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "TOUCHBASE_SMS_BACKEND": "twilio",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": "secret",
-        "TWILIO_FROM_NUMBER": "+13055550100",
-        "TWILIO_API_BASE_URL": stand_in.url,
-        "TOUCHBASE_LOG_LEVEL": "WARNING",
-        **extra,
-    }
-
-
-def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "touchbase", "worker", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 @pytest.fixture
 def stand_in():
     server = TwilioStandIn().start()
@@ -95,14 +59,6 @@ def test_four_worker_processes_send_5000_deliveries_exactly_once(stand_in):
     assert Delivery.objects.filter(status="sent").count() == 5000
     claimed_by = [out for out in outputs if "claimed" in out]
     assert len(claimed_by) == 4
-
-
-def wait_until(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        time.sleep(0.02)
 
 
 @pytest.mark.postgres

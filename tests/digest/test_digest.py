@@ -13,7 +13,8 @@ from tests.inbound.conftest import send_first_touch
 from touchbase.digest.models import DigestSent
 from touchbase.digest.sending import send_due_digests, unsubscribe_url
 from touchbase.digest.services import set_digest_frequency
-from touchbase.inbound.services import handle_inbound_sms, record_click, record_feedback
+from touchbase.inbound.customer_actions import record_click, record_feedback
+from touchbase.inbound.sms_replies import handle_inbound_sms
 from touchbase.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db

@@ -93,6 +93,11 @@ def page(browser, live_server, screenshots, request):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the Content Security Policy blocked is a page that does not work as written.
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
+    )
     yield page
     if getattr(request.node, "rep_call", None) and request.node.rep_call.failed:
         page.screenshot(path=screenshots / f"FAILED-{request.node.name}.png", full_page=True)

@@ -9,7 +9,7 @@ from django.db import connection
 from tests.factories import make_business
 from tests.inbound.conftest import send_first_touch
 from touchbase.customers.models import ConsentRecord
-from touchbase.inbound import services
+from touchbase.inbound import customer_actions, services, sms_replies
 from touchbase.inbound.models import Event, InboundSms
 from touchbase.jobs.models import Job
 
@@ -51,7 +51,7 @@ def test_eight_stops_at_once_send_one_confirmation_and_write_one_opt_out():
 
     results, errors = race(
         8,
-        lambda n: services.handle_inbound_sms(
+        lambda n: sms_replies.handle_inbound_sms(
             message_sid=f"SM{n}", from_number="+13055550142", body="STOP"
         ),
     )
@@ -87,7 +87,7 @@ def test_eight_clicks_at_once_stop_the_sequence_once():
     delivery = sent.delivery
 
     results, errors = race(
-        8, lambda n: services.record_click(delivery=delivery, user_agent=BROWSER)
+        8, lambda n: customer_actions.record_click(delivery=delivery, user_agent=BROWSER)
     )
 
     assert errors == []

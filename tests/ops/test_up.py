@@ -1,61 +1,28 @@
-"""`touchbase up` as a newcomer runs it: a real process, a real HTTP server, the demo login."""
+"""`touchbase up` as a newcomer runs it (`make up`: --demo) and as it heals itself."""
 
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
-import time
+import sqlite3
 import urllib.request
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 
 import pytest
 
+from tests.ops.processes import Process, touchbase_env, wait_for_http, web_address
 from touchbase.campaigns.models import Enrollment
 from touchbase.jobs.models import Job
 from touchbase.ops.demo import DEMO_EMAIL, seed_demo
+from touchbase.ops.supervisor import restart_pause
 from touchbase.tenancy.models import Business
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"touchbase up exited early with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {seconds}s")
-
-
-def test_up_migrates_seeds_serves_and_the_demo_login_works(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "TOUCHBASE_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'up.sqlite3'}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "touchbase", "up", "--addr", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+def test_up_demo_migrates_seeds_serves_and_restarts_a_dead_worker(tmp_path):
+    addr, base = web_address()
+    up = Process(["up", "--demo", "--addr", addr], touchbase_env(tmp_path), tmp_path / "up.log")
     try:
-        wait_for(f"{base}/healthz", process)
+        wait_for_http(f"{base}/healthz", up)
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         login_page = opener.open(f"{base}/accounts/login/").read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page).group(1)
@@ -66,12 +33,37 @@ def test_up_migrates_seeds_serves_and_the_demo_login_works(tmp_path):
         home = opener.open(request).read().decode()
         assert "Bright Air Heating &amp; Cooling" in home
         assert "HVAC follow-up" in home
+
+        # A worker that dies is started again; the web app is not touched.
+        worker_pid = int(up.wait_for_output(r"worker started \(pid (\d+)\)").group(1))
+        os.kill(worker_pid, signal.SIGKILL)
+        up.wait_for_output(r"worker exited with code -9; restarting it in 1s")
+        restarted = up.wait_for_output(r"worker started \(pid (\d+)\)[\s\S]*worker started \(pid")
+        assert restarted
+        assert up.output().count("web started") == 1
+        assert urllib.request.urlopen(f"{base}/accounts/login/").status == 200
     finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+        code = up.stop()
+    output = up.output()
     assert f"Demo login: {DEMO_EMAIL} / touchbase-demo" in output
     assert "worker " in output and " started" in output  # the worker runs beside the web app
-    assert process.returncode == 0, output
+    assert code == 0, output
+
+
+def test_up_without_demo_creates_no_demo_login(tmp_path):
+    addr, base = web_address()
+    up = Process(["up", "--addr", addr], touchbase_env(tmp_path), tmp_path / "up.log")
+    try:
+        wait_for_http(f"{base}/accounts/login/", up)
+    finally:
+        up.stop()
+    assert "Demo login" not in up.output()
+    with sqlite3.connect(tmp_path / "touchbase.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM tenancy_user").fetchone() == (0,)
+
+
+def test_a_crash_loop_backs_off_to_a_minute():
+    assert [restart_pause(n) for n in (1, 2, 3, 4, 7, 20)] == [1, 2, 4, 8, 60, 60]
 
 
 @pytest.mark.django_db

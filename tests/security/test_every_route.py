@@ -53,7 +53,9 @@ def test_no_route_answers_5xx_to_any_visitor(db):
         for url in urls:
             for method in ("get", "post"):
                 response = getattr(client, method)(url, JUNK)
-                if response.status_code >= 500:
+                # /healthz's 503 is its answer (no worker reports in a test), not an error.
+                designed = url == "/healthz" and response.status_code == 503
+                if response.status_code >= 500 and not designed:
                     failures.append((name, method, url, response.status_code))
 
     assert failures == []

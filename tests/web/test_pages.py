@@ -2,6 +2,7 @@
 errors on the right field, and change only what they say."""
 
 import re
+from datetime import time
 
 import pytest
 from django.core import mail
@@ -381,3 +382,13 @@ def test_the_owner_can_make_a_new_webhook_secret(owner_client, mine):
 
     mine.business.refresh_from_db()
     assert mine.business.webhook_secret != old
+
+
+def test_settings_say_which_states_the_send_window_excludes(owner_client, mine):
+    assert "window-excluded-states" not in owner_client.get("/settings/").content.decode()
+    mine.business.send_window_start, mine.business.send_window_end = time(20), time(21)
+    mine.business.save()
+
+    page = owner_client.get("/settings/").content.decode()
+
+    assert "State law leaves no time inside this window" in page and "FL" in page

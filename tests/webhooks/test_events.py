@@ -12,12 +12,8 @@ from touchbase import clock as the_clock
 from touchbase.campaigns.enrollment import stop_enrollment
 from touchbase.delivery.claiming import reap_expired_leases
 from touchbase.delivery.models import Delivery
-from touchbase.inbound.services import (
-    handle_inbound_sms,
-    record_click,
-    record_feedback,
-    record_unsubscribe,
-)
+from touchbase.inbound.customer_actions import record_click, record_feedback, record_unsubscribe
+from touchbase.inbound.sms_replies import handle_inbound_sms
 from touchbase.webhooks.models import WebhookMessage
 from touchbase.webhooks.services import create_endpoint
 
@@ -109,7 +105,7 @@ def test_a_finished_sequence_and_its_sends(clock, shop, engine):
 
 def test_a_send_the_worker_lost_is_reported_uncertain(shop):
     sent = send_first_touch(shop)
-    Delivery.objects.filter(pk=sent.delivery.pk).update(
+    Delivery.objects.filter(pk=sent.delivery.pk).update(  # its call had started
         status="sending", lease_expires_at=the_clock.now() - timedelta(seconds=1)
     )
 

@@ -42,8 +42,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "channel", "defer_reason"]
     search_fields = ["to_address", "provider_message_id"]
-    raw_id_fields = ["enrollment"]
+    # The worker's and the owner's state changes go through services that keep the rules
+    # (at most once, the sequence moving on); an edited status here would bypass them.
+    readonly_fields = [field.name for field in Delivery._meta.fields]
     inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(DeliveryAttempt)

@@ -77,30 +77,41 @@ def next_due_at() -> datetime | None:
 def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
     """Recover the leases of workers that died or hung.
 
-    An expired `claimed` row goes back to `pending`: no provider call was made for it. An
-    expired `sending` row becomes `uncertain`: the provider may or may not have sent it, so
-    it is never re-sent automatically; the sequence moves on to its next touch and the owner
-    decides about this one. Returns (released, made uncertain).
+    An expired `claimed` row, or a `sending` one whose call never started (`sent_at` empty:
+    the worker commits it just before calling), goes back to `pending`: no provider call was
+    made for it. An expired `sending` row whose call started becomes `uncertain`: the
+    provider may or may not have sent it, so it is never re-sent automatically; the sequence
+    moves on to its next touch and the provider's evidence or the owner settles this one.
+    Returns (released, made uncertain).
     """
     from touchbase.delivery.sequencing import advance, load_touches
     from touchbase.webhooks.events import emit_delivery_events
 
-    released = Delivery.objects.filter(
-        status=DeliveryStatus.CLAIMED, lease_expires_at__lt=now
-    ).update(status=DeliveryStatus.PENDING, lease_owner="", lease_expires_at=None, updated_at=now)
+    release = {
+        "status": DeliveryStatus.PENDING,
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+    expired = Delivery.objects.filter(lease_expires_at__lt=now)
+    released = expired.filter(status=DeliveryStatus.CLAIMED).update(**release)
     with transaction.atomic():
         lost = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .select_related("enrollment")
             .filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=now)
         )
-        if lost:
-            Delivery.objects.filter(pk__in=[d.pk for d in lost]).update(
+        uncalled = [d.pk for d in lost if d.sent_at is None]
+        called = [d for d in lost if d.sent_at is not None]
+        if uncalled:
+            released += Delivery.objects.filter(pk__in=uncalled).update(**release)
+        if called:
+            Delivery.objects.filter(pk__in=[d.pk for d in called]).update(
                 status=DeliveryStatus.UNCERTAIN,
                 error_code="lease_expired",
                 error_message="the worker stopped while sending; the provider may have sent it",
                 updated_at=now,
             )
-            emit_delivery_events(lost, type="delivery.uncertain")
-            advance(lost, load_touches(d.enrollment.campaign_id for d in lost), now)
-    return released, len(lost)
+            emit_delivery_events(called, type="delivery.uncertain")
+            advance(called, load_touches(d.enrollment.campaign_id for d in called), now)
+    return released, len(called)

@@ -3,19 +3,19 @@
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
    active -> cancelled; a business whose owner has not confirmed their email -> deferred;
-   no address / no consent / opted out -> skipped (the sequence goes on);
-   outside the recipient's send window -> deferred into the next window; over a recipient
-   cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
-   the exact message stored, before any provider is called.
-3. Send the batch concurrently (bounded), each call recorded with its answer and latency.
-4. Record every outcome in one transaction: sent -> next touch scheduled (or enrollment
-   completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent
-   error -> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
-   automatically (unless the provider honours our idempotency key).
+   no address / no consent / opted out -> skipped (the sequence goes on); outside the
+   recipient's send window -> deferred into the next window, or skipped (`no_legal_window`)
+   when the rules leave none; over a recipient cap or the business's throttle -> deferred;
+   otherwise rendered and marked `sending` with the exact message stored, before any
+   provider is called. An exception while deciding one delivery fails that delivery alone
+   (`internal_error`, with the exception's class and message).
+3. Send, and 4. record each answer as it arrives (recording.py): calls start only as
+   threads free up, each committed as started just before it is made; outcomes are written
+   in small transactions retried through a lost database connection.
 
-Guarantee: at most once per touch. A worker that dies after step 2 leaves `sending` rows
-that the reaper turns `uncertain`; one that dies before leaves `claimed` rows that the reaper
-returns to `pending` (no provider was called for them).
+Guarantee: at most once per touch. A worker that dies leaves `uncertain` (via the reaper)
+only the calls it had started and not yet recorded; the rows it claimed or decided but never
+called go back to `pending` (no provider was called for them).
 """
 
 import hashlib
@@ -23,13 +23,12 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
@@ -37,15 +36,16 @@ from touchbase.channels import Channel
 from touchbase.customers.models import SmsSuppression
 from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
-from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
+from touchbase.delivery.backends.base import Transport
 from touchbase.delivery.bulk_write import update_rows
-from touchbase.delivery.claiming import claim_due
-from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from touchbase.delivery.claiming import claim_due, release_claimed
+from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
-from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
+from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
 from touchbase.delivery.rendering import render_delivery
-from touchbase.delivery.segments import count_segments
-from touchbase.delivery.send_window import load_rules, window_for
+from touchbase.delivery.resilience import retry_database
+from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
+from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
 from touchbase.tenancy.models import Membership
 from touchbase.webhooks.events import emit_delivery_events
@@ -53,10 +53,6 @@ from touchbase.webhooks.events import emit_delivery_events
 logger = logging.getLogger(__name__)
 
 UNVERIFIED_RECHECK = timedelta(minutes=15)
-RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
-MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
-RESPONSE_LIMIT = 2000
-
 DECIDED_FIELDS = [
     "status",
     "channel",
@@ -69,19 +65,6 @@ DECIDED_FIELDS = [
     "body_html",
     "lease_owner",
     "lease_expires_at",
-    "error_code",
-    "error_message",
-    "updated_at",
-]
-OUTCOME_FIELDS = [
-    "status",
-    "send_after",
-    "defer_reason",
-    "attempts",
-    "lease_owner",
-    "lease_expires_at",
-    "provider",
-    "provider_message_id",
     "error_code",
     "error_message",
     "sent_at",
@@ -103,37 +86,31 @@ def spread_offset(delivery_id: int, spread: timedelta) -> timedelta:
 
 
 @dataclass
-class OutgoingSend:
-    delivery: Delivery
-    message: OutgoingMessage
-    transport: Transport
-    result: Sent | SendError | None = None
-    started_at: datetime | None = None
-    latency_ms: int = 0
-
-
-@dataclass
 class BatchOutcome:
     claimed: int = 0
     counts: Counter = field(default_factory=Counter)
 
 
-class DeliveryEngine:
+class DeliveryEngine(SendAndRecord):
     def __init__(
         self,
         *,
-        batch_size: int = 200,
-        concurrency: int = 8,
-        lease_seconds: int = 300,
-        window_spread_minutes: int = 30,
+        batch_size: int | None = None,
+        concurrency: int | None = None,
+        lease_seconds: int | None = None,
+        window_spread_minutes: int | None = None,
         owner: str | None = None,
         transports: dict[str, Transport] | None = None,
         stop_event: threading.Event | None = None,
     ):
-        self.batch_size = batch_size
-        self.concurrency = concurrency
-        self.lease = timedelta(seconds=lease_seconds)
-        self.spread = timedelta(minutes=window_spread_minutes)
+        options = settings.TOUCHBASE_WORKER  # one set of defaults: the settings'
+        self.batch_size = batch_size or options["batch_size"]
+        self.concurrency = concurrency or options["concurrency"]
+        self.lease = timedelta(seconds=lease_seconds or options["lease_seconds"])
+        spread = options["window_spread_minutes"]
+        self.spread = timedelta(
+            minutes=spread if window_spread_minutes is None else window_spread_minutes
+        )
         self.owner = owner or default_owner()
         self.transports = transports or {}
         self.stop_event = stop_event or threading.Event()
@@ -156,10 +133,18 @@ class DeliveryEngine:
         outcome = BatchOutcome(claimed=len(ids))
         if not ids:
             return outcome
-        sends, touches = self._decide(ids, now, outcome.counts)
+        try:
+            sends, touches = self._decide(ids, now, outcome.counts)
+        except Exception:
+            # Nothing was decided and no provider called: give the rows back now rather
+            # than when the lease runs out.
+            retry_database(
+                lambda: release_claimed(owner=self.owner, ids=ids, now=clock.now()),
+                what="releasing an undecided batch",
+            )
+            raise
         if sends:
-            self._send(sends)
-            self._record(sends, touches, outcome.counts)
+            self._send_and_record(sends, touches, outcome.counts)
         logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
         return outcome
 
@@ -190,12 +175,17 @@ class DeliveryEngine:
             sends: list[OutgoingSend] = []
             resolved: list[Delivery] = []
             for delivery in deliveries:
-                verdict = self._verdict(delivery, context, throttle, now)
+                try:
+                    verdict = self._verdict(delivery, context, throttle, now)
+                except DatabaseError:
+                    raise  # the transaction is lost for the whole batch: released above
+                except Exception as exc:  # a bug or a poison row: this delivery alone fails
+                    verdict = self._fail_internal(delivery, exc)
                 counts[verdict] += 1
                 delivery.updated_at = now
                 if verdict == "sending":
                     sends.append(context.pending_send)
-                elif verdict in ("skipped", "failed") or (
+                elif verdict in ("skipped", "failed", INTERNAL_ERROR) or (
                     verdict == "cancelled" and delivery.skip_reason == "touch_removed"
                 ):
                     resolved.append(delivery)
@@ -240,13 +230,22 @@ class DeliveryEngine:
             return self._set(delivery, status=DeliveryStatus.SKIPPED, skip_reason=block, **release)
 
         window = window_for(customer, delivery.business, context.rules)
-        if not window.allows(now):
-            opening = window.next_opening(now)
+        opening = window.next_opening(now)
+        if opening is None:  # the owner's window and the recipient's state law never meet
+            return self._set(
+                delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
+            )
+        if opening != now:
             start = opening + spread_offset(delivery.pk, self.spread)
             return self._defer(delivery, start if window.allows(start) else opening, "send_window")
         wait = context.recent.wait_until(touch.channel, address, now)
         if wait is not None:
-            return self._defer(delivery, window.next_opening(wait), "frequency_cap")
+            reopening = window.next_opening(wait)
+            if reopening is None:
+                return self._set(
+                    delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
+                )
+            return self._defer(delivery, reopening, "frequency_cap")
         slot = throttle.admit(delivery, now)
         if slot is not None:
             return self._defer(delivery, slot, THROTTLE_DEFER_REASON)
@@ -261,7 +260,7 @@ class DeliveryEngine:
                 delivery,
                 status=DeliveryStatus.FAILED,
                 error_code="too_long",
-                error_message="the rendered SMS is longer than 10 segments",
+                error_message=f"the rendered SMS is longer than {MAX_SEGMENTS} segments",
                 **release,
             )
         context.recent.record(touch.channel, address, now)
@@ -275,7 +274,20 @@ class DeliveryEngine:
             body_html=message.html,
             lease_expires_at=now + self.lease,
             defer_reason="",
+            sent_at=None,  # set when its call starts (step 3)
         )
+
+    def _fail_internal(self, delivery: Delivery, exc: Exception) -> str:
+        logger.exception("delivery %s failed inside touchbase", delivery.pk)
+        self._set(
+            delivery,
+            status=DeliveryStatus.FAILED,
+            error_code=INTERNAL_ERROR,
+            error_message=f"{type(exc).__name__}: {exc}"[:RESPONSE_LIMIT],
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        return INTERNAL_ERROR
 
     @staticmethod
     def _set(delivery: Delivery, **fields) -> str:
@@ -293,141 +305,6 @@ class DeliveryEngine:
             lease_expires_at=None,
         )
         return f"deferred_{reason}"
-
-    # --- step 3: send --------------------------------------------------------------------
-
-    def _send(self, sends: list[OutgoingSend]) -> None:
-        def call(send: OutgoingSend) -> None:
-            if self.stop_event.is_set():
-                return  # not started: released below, no provider call was made
-            send.started_at = clock.now()
-            started = time.monotonic()
-            try:
-                send.result = send.transport.send(
-                    send.message, idempotency_key=str(send.delivery.pk)
-                )
-            except SendError as exc:
-                send.result = exc
-            except Exception as exc:  # a bug or an unexpected library error mid-call
-                logger.exception(
-                    "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-                )
-                send.result = SendError(
-                    f"{type(exc).__name__}: {exc}", unknown_outcome=True, code="unexpected"
-                )
-            send.latency_ms = int((time.monotonic() - started) * 1000)
-
-        if len(sends) == 1 or self.concurrency == 1:
-            for send in sends:
-                call(send)
-            return
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
-            list(pool.map(call, sends))
-
-    # --- step 4: record ------------------------------------------------------------------
-
-    def _record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter) -> None:
-        now = clock.now()
-        with transaction.atomic():
-            # Rows still ours, or turned uncertain by a reaper while we waited on the
-            # provider: what we now know is better than "uncertain".
-            current = dict(
-                Delivery.objects.select_for_update()
-                .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
-                .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-                .values_list("pk", "attempts")
-            )
-            updated: list[Delivery] = []
-            resolved: list[Delivery] = []
-            attempts: list[DeliveryAttempt] = []
-            customer_effects: list[tuple[Delivery, ProviderError]] = []
-            for send in sends:
-                delivery = send.delivery
-                if delivery.pk not in current:
-                    continue
-                delivery.updated_at = now
-                delivery.lease_owner, delivery.lease_expires_at = "", None
-                updated.append(delivery)
-                if send.result is None:  # stopped before the call
-                    self._set(delivery, status=DeliveryStatus.PENDING)
-                    counts["released"] += 1
-                    continue
-                delivery.attempts = current[delivery.pk] + 1
-                delivery.provider = send.transport.name
-                attempts.append(self._attempt_row(send))
-                verdict = self._apply_result(delivery, send, now, customer_effects)
-                counts[verdict] += 1
-                if verdict in ("sent", "failed", "uncertain"):
-                    resolved.append(delivery)
-            update_rows(updated, OUTCOME_FIELDS)
-            emit_delivery_events(resolved)
-            DeliveryAttempt.objects.bulk_create(attempts)
-            for delivery, error in customer_effects:
-                apply_to_customer(delivery.enrollment.customer, error)
-            advance(resolved, touches, now)  # the batch's touches, loaded when deciding
-
-    def _apply_result(
-        self,
-        delivery: Delivery,
-        send: OutgoingSend,
-        now: datetime,
-        customer_effects: list[tuple[Delivery, ProviderError]],
-    ) -> str:
-        result = send.result
-        if isinstance(result, Sent):
-            return self._set(
-                delivery,
-                status=DeliveryStatus.SENT,
-                sent_at=now,
-                provider_message_id=result.provider_message_id,
-                error_code="",
-                error_message="",
-            )
-        delivery.error_code, delivery.error_message = result.code[:40], str(result)[:2000]
-        if result.permanent:
-            if result.customer_effect:
-                customer_effects.append(
-                    (delivery, ProviderError(True, result.customer_effect, str(result)))
-                )
-            return self._set(delivery, status=DeliveryStatus.FAILED)
-        if result.unknown_outcome and not send.transport.idempotent:
-            return self._set(delivery, status=DeliveryStatus.UNCERTAIN, sent_at=send.started_at)
-        if delivery.attempts >= MAX_ATTEMPTS:
-            return self._set(delivery, status=DeliveryStatus.FAILED)
-        self._set(
-            delivery,
-            status=DeliveryStatus.PENDING,
-            defer_reason="retry",
-            send_after=now + RETRY_BACKOFF[delivery.attempts - 1],
-        )
-        return "retry"
-
-    @staticmethod
-    def _attempt_row(send: OutgoingSend) -> DeliveryAttempt:
-        result = send.result
-        if isinstance(result, Sent):
-            outcome, code, response = DeliveryAttempt.Outcome.SENT, "", result.response
-            message_id = result.provider_message_id
-        else:
-            outcome = (
-                DeliveryAttempt.Outcome.PERMANENT
-                if result.permanent
-                else DeliveryAttempt.Outcome.UNKNOWN
-                if result.unknown_outcome
-                else DeliveryAttempt.Outcome.TRANSIENT
-            )
-            code, response, message_id = result.code, result.response or str(result), ""
-        return DeliveryAttempt(
-            delivery_id=send.delivery.pk,
-            number=send.delivery.attempts,
-            provider=send.transport.name,
-            outcome=outcome,
-            started_at=send.started_at,
-            latency_ms=send.latency_ms,
-            provider_message_id=message_id,
-            error_code=code[:40],
-            response=response[:RESPONSE_LIMIT],
-        )
 
 
 def unverified_businesses(business_ids: set[int]) -> set[int]:

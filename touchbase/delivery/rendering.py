@@ -16,6 +16,12 @@ from touchbase.tenancy.models import Business
 STOP_FOOTER = "Reply STOP to opt out."
 
 
+def header_text(value: str) -> str:
+    """A header value from customer or owner data (subject, display name) on one line: a
+    CR or LF would make the mail library refuse the message after we decided to send it."""
+    return " ".join(value.split())
+
+
 def placeholder_values(
     *, business: Business, customer: Customer, job: Job | None, review_link: str
 ) -> dict[str, str]:
@@ -73,10 +79,10 @@ def render_delivery(
     return OutgoingMessage(
         channel=Channel.EMAIL,
         to=customer.email,
-        subject=render(template.subject, values),
+        subject=header_text(render(template.subject, values)),
         text=render_to_string("delivery/email.txt", context).strip() + "\n",
         html=render_to_string("delivery/email.html", context),
-        from_name=values["sender_name"],
+        from_name=header_text(values["sender_name"]),
         reply_to=business.reply_to_email or business.sender_email,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",

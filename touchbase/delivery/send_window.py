@@ -2,11 +2,18 @@
 
 The recipient's zones: the customer's own time zone, else every zone `phonenumbers` gives
 for the number's area code (all of them must allow the send: the most restrictive wins),
-else the business's. The daily window is the business's window narrowed by the federal rule
-and the recipient's state rule (looked up from the number), rebuilt for each local date so
-DST changes move it correctly.
+else the business's. A non-geographic number (toll-free, 5XX/N00 codes, or any number whose
+zones span its whole country code) says nothing about where its owner is, so it counts as
+unknown. The daily window is the business's window narrowed by the federal rule and the
+recipient's state rule (looked up from the number), rebuilt for each local date so DST
+changes move it correctly.
+
+Nothing here raises on a customer's data: a window that the rules leave empty (an owner
+window of 20:00-21:00 against Florida's 08:00-20:00) is an empty `SendWindow`, and
+`next_opening` answers `None` ("no legal window": the engine skips the touch).
 """
 
+import time as monotonic
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -39,17 +46,18 @@ class DailyWindow:
 
 @dataclass(frozen=True)
 class SendWindow:
-    """The intersection of one daily window per recipient zone."""
+    """The intersection of one daily window per recipient zone; no windows: never open."""
 
     windows: tuple[DailyWindow, ...]
 
     def allows(self, at: datetime) -> bool:
-        return all(window.allows(at) for window in self.windows)
+        return bool(self.windows) and all(window.allows(at) for window in self.windows)
 
-    def next_opening(self, after: datetime) -> datetime:
-        """The first instant at or after `after` when every window allows a send."""
-        if self.allows(after):
-            return after
+    def next_opening(self, after: datetime) -> datetime | None:
+        """The first instant at or after `after` when every window allows a send, or None
+        when none opens within a week (the rules leave this recipient no legal window)."""
+        if not self.windows or self.allows(after):
+            return after if self.windows else None
         first_day = after.astimezone(self.windows[0].zone).date()
         candidates = sorted(
             window.opening_on(first_day + timedelta(days=offset))
@@ -59,14 +67,10 @@ class SendWindow:
         for candidate in candidates:
             if candidate >= after and self.allows(candidate):
                 return candidate
-        raise ValueError(f"no send window opens within a week of {after}")  # rules contradict
+        return None
 
-    def close_after(self, opening: datetime) -> datetime:
-        """When the window that is open at `opening` closes (the earliest zone to close)."""
-        return min(
-            datetime.combine(opening.astimezone(w.zone).date(), w.end, tzinfo=w.zone)
-            for w in self.windows
-        )
+
+NO_LEGAL_WINDOW = "no_legal_window"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ def phone_facts(phone: str) -> PhoneFacts:
     per touch, and everything here depends only on the number's prefix (a North American
     area code and exchange), so the answer is cached per prefix."""
     key = phone[:8] if phone.startswith("+1") else phone
+    area_code_states()  # forgets the cached facts when the states are re-read
     facts = _FACTS_BY_PREFIX.get(key)
     if facts is None:
         if len(_FACTS_BY_PREFIX) > 20_000:
@@ -103,14 +108,48 @@ def _facts_of(phone: str) -> PhoneFacts:
         for name in phone_timezones.time_zones_for_number(number)
         if name != phone_timezones.UNKNOWN_TIMEZONE
     )
+    if phonenumbers.number_type(number) in NON_GEOGRAPHIC or spans_country(number, zones):
+        zones = ()
     state = area_code_states().get(phone[2:5]) if region == "US" else None
     return PhoneFacts(region, state, zones)
 
 
+NON_GEOGRAPHIC = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.UAN,
+    phonenumbers.PhoneNumberType.PAGER,
+    phonenumbers.PhoneNumberType.VOICEMAIL,
+}
+
+
+def spans_country(number: phonenumbers.PhoneNumber, zones: tuple[str, ...]) -> bool:
+    """True when a number's zones are all of its country code's: it tells us nothing."""
+    return len(zones) > 1 and set(zones) >= set(_country_zones(number.country_code))
+
+
 @cache
+def _country_zones(country_code: int) -> tuple[str, ...]:
+    return phone_timezones.time_zones_for_geographical_number(
+        phonenumbers.PhoneNumber(country_code=country_code, national_number=0)
+    )
+
+
+AREA_CODES_FRESH_FOR = 60.0  # seconds: an operator's edit in the admin reaches running workers
+_area_codes: tuple[float, dict[str, str]] = (float("-inf"), {})
+
+
 def area_code_states() -> dict[str, str]:
-    """Area code -> state, from the AreaCodeState table (loaded once per process)."""
-    return dict(AreaCodeState.objects.values_list("area_code", "state"))
+    """Area code -> state, from the AreaCodeState table (re-read every minute)."""
+    global _area_codes
+    loaded_at, states = _area_codes
+    if monotonic.monotonic() - loaded_at > AREA_CODES_FRESH_FOR:
+        states = dict(AreaCodeState.objects.values_list("area_code", "state"))
+        _area_codes = (monotonic.monotonic(), states)
+        _FACTS_BY_PREFIX.clear()  # they hold the states read before
+    return states
 
 
 def us_state_of(phone: str) -> str | None:
@@ -143,6 +182,19 @@ def window_for(
         start, end = max(start, rule.earliest), min(end, rule.latest)
         no_sundays = no_sundays or rule.no_sundays
     if start >= end:
-        raise ValueError(f"empty send window for customer {customer.pk}")
+        return SendWindow(())  # the owner's window and the law do not overlap
     zones = recipient_zones(customer, business)
     return SendWindow(tuple(DailyWindow(zone, start, end, no_sundays) for zone in zones))
+
+
+def states_excluded_by(start: time, end: time, rules: dict[str, SendWindowRule]) -> list[str]:
+    """The US states whose law leaves no time inside an owner's window (settings page)."""
+    federal = rules.get("US")
+    if federal:
+        start, end = max(start, federal.earliest), min(end, federal.latest)
+    return sorted(
+        region.removeprefix("US-")
+        for region, rule in rules.items()
+        if region.startswith("US-")
+        and (start >= end or max(start, rule.earliest) >= min(end, rule.latest))
+    )

@@ -54,3 +54,48 @@ def requeue_uncertain(*, delivery: Delivery) -> Delivery:
             defer_reason="requeued_by_owner",
         )
     return delivery
+
+
+# What a provider's report proves about a message we could not settle: it reached the
+# provider (sent) or it never reached the customer (failed). Anything else proves nothing.
+SMS_STATUSES_FAILED = {"failed", "undelivered", "canceled"}
+EMAIL_EVENTS_SENT = {"queued", "sent", "deferred", "delivered", "complained", "opened", "clicked"}
+EMAIL_EVENTS_FAILED = {"rejected", "failed", "bounced"}
+
+
+def resolve_uncertain(
+    *,
+    delivery: Delivery,
+    sent: bool,
+    provider_message_id: str = "",
+    error_code: str = "",
+    error_message: str = "",
+) -> bool:
+    """The provider's own evidence (a status callback, an ESP event, its message log)
+    settles an uncertain delivery: `sent` with the provider's id, or `failed`. The sequence
+    already moved on when the delivery became uncertain (touch N+1 never waits on an
+    unknown), so nothing else changes. Returns False when it was not uncertain."""
+    now = clock.now()
+    changes = {"lease_owner": "", "lease_expires_at": None, "updated_at": now}
+    if provider_message_id:
+        changes["provider_message_id"] = provider_message_id[:255]
+    if sent:
+        changes.update(
+            status=DeliveryStatus.SENT,
+            sent_at=delivery.sent_at or now,
+            error_code="",
+            error_message="",
+        )
+    else:
+        changes.update(
+            status=DeliveryStatus.FAILED,
+            error_code=(error_code or "provider_failed")[:40],
+            error_message=error_message or "the provider reported that it was not delivered",
+        )
+    resolved = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.UNCERTAIN).update(
+        **changes
+    )
+    if resolved:
+        for name, value in changes.items():
+            setattr(delivery, name, value)
+    return bool(resolved)

@@ -16,7 +16,7 @@ from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidati
 from django.http import JsonResponse
 from django.urls import URLPattern
 
-from touchbase.inbound import services
+from touchbase.inbound import receipts
 
 
 class _ReceiverFailed(Exception):
@@ -72,6 +72,6 @@ def urlpatterns() -> list[URLPattern]:
 
 def on_tracking_event(sender, event, esp_name, **kwargs) -> None:
     try:
-        services.handle_email_event(event=event, esp_name=esp_name)
+        receipts.handle_email_event(event=event, esp_name=esp_name)
     except Exception as exc:
         raise _ReceiverFailed from exc

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from touchbase import clock
-from touchbase.inbound import services
+from touchbase.inbound import customer_actions, receipts, services, sms_replies
 from touchbase.inbound.links import link_for
 from touchbase.inbound.selectors import delivery_for_token
 from touchbase.inbound.signatures import (
@@ -49,7 +49,7 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token, "review")
     if delivery is None:
         return _link_not_found(request)
-    result = services.record_click(
+    result = customer_actions.record_click(
         delivery=delivery,
         method=request.method or "GET",
         user_agent=request.headers.get("User-Agent", ""),
@@ -79,7 +79,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         message = request.POST.get("message", "")
         try:
-            result = services.record_feedback(delivery=delivery, message=message)
+            result = customer_actions.record_feedback(delivery=delivery, message=message)
         except ValidationError as exc:
             context.update(message=message, error=exc.message_dict["message"][0])
             return _no_store(render(request, "inbound/feedback.html", context, status=400))
@@ -100,10 +100,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     done = ""
     if request.method == "POST":
         if request.POST.get("action") == "resubscribe":
-            services.record_resubscribe(delivery=delivery)
+            customer_actions.record_resubscribe(delivery=delivery)
             done = "resubscribed"
         else:
-            services.record_unsubscribe(delivery=delivery)
+            customer_actions.record_unsubscribe(delivery=delivery)
             done = "unsubscribed"
         if customer is not None:
             customer.refresh_from_db()
@@ -145,7 +145,7 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
     if not has_valid_twilio_signature(request):
         return _forbidden_signature(request)
     try:
-        result = services.handle_inbound_sms(
+        result = sms_replies.handle_inbound_sms(
             message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
             from_number=request.POST.get("From", ""),
             to_number=request.POST.get("To", ""),
@@ -162,7 +162,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     if not has_valid_twilio_signature(request):
         return _forbidden_signature(request)
     try:
-        services.handle_sms_status(
+        receipts.handle_sms_status(
             message_sid=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
             status=request.POST.get("MessageStatus") or request.POST.get("SmsStatus", ""),
             error_code=request.POST.get("ErrorCode", ""),

@@ -19,7 +19,7 @@ from touchbase import clock
 from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, Campaign
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import Delivery, DeliveryStatus
-from touchbase.delivery.send_window import load_rules, window_for
+from touchbase.delivery.send_window import SendWindow, load_rules, window_for
 from touchbase.tenancy.models import Business
 
 HORIZON = timedelta(days=7)
@@ -48,24 +48,16 @@ class Windows:
     def __init__(self, business: Business):
         self.business = business
         self.rules = load_rules()
-        self.cache: dict[int | None, object] = {}
+        self.cache: dict[int | None, SendWindow] = {}
 
     def into_window(self, at: datetime, customer: Customer | None) -> datetime:
         key = customer.pk if customer else None
         if key not in self.cache:
-            try:
-                self.cache[key] = window_for(
-                    customer or Customer(business=self.business), self.business, self.rules
-                )
-            except ValueError:  # contradictory rules: show the unadjusted time
-                self.cache[key] = None
-        window = self.cache[key]
-        if window is None:
-            return at
-        try:
-            return window.next_opening(at)
-        except ValueError:
-            return at
+            self.cache[key] = window_for(
+                customer or Customer(business=self.business), self.business, self.rules
+            )
+        # None: no legal window, the worker will skip it; show the unadjusted time.
+        return self.cache[key].next_opening(at) or at
 
 
 def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:

@@ -9,7 +9,6 @@ from touchbase.web.views import (
     customers,
     dashboard,
     digest,
-    health,
     imports,
     jobs,
     onboarding,
@@ -23,7 +22,6 @@ app_name = "web"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
-    path("healthz", health.healthz, name="healthz"),
     # account
     path("accounts/signup/", account.signup, name="signup"),
     path("accounts/verify/resend/", account.email_verify_resend, name="verify_email_resend"),

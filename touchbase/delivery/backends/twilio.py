@@ -1,5 +1,7 @@
 """SMS through Twilio's Messages API with the official `twilio` package."""
 
+from datetime import datetime
+
 import requests
 import requests.adapters
 from twilio.base.exceptions import TwilioRestException
@@ -90,3 +92,9 @@ class TwilioSmsTransport(Transport):
                 f"{type(exc).__name__}: {exc}", unknown_outcome=True, code="no_response"
             ) from exc
         return Sent(created.sid, response=f"{created.status}")
+
+    def messages_to(self, to: str, *, after: datetime, before: datetime) -> list:
+        """Twilio's log of messages to `to` sent between `after` and `before` (reconcile)."""
+        return self.client.messages.list(
+            to=to, date_sent_after=after, date_sent_before=before, limit=100
+        )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from touchbase import clock
 from touchbase.channels import Channel
+from touchbase.delivery.send_window import load_rules, states_excluded_by
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
 from touchbase.tenancy.services import rotate_webhook_secret, update_business_settings
 from touchbase.tenancy.test_messages import send_phone_code, send_test_message
@@ -90,6 +91,9 @@ def business_settings(request: HttpRequest) -> HttpResponse:
         "web/settings/settings.html",
         {
             "form": form,
+            "excluded_states": states_excluded_by(
+                business.send_window_start, business.send_window_end, load_rules()
+            ),
             "email_backend": django_settings.EMAIL_BACKEND,
             "sms_backend": django_settings.TOUCHBASE_SMS_BACKEND,
             "phone_code_sent": PHONE_SESSION_KEY in request.session,

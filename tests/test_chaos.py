@@ -1,0 +1,130 @@
+"""Chaos: several real `touchbase worker` processes sending through a fault-injecting
+Twilio while one of them is SIGKILLed (and restarted, as `touchbase up` does) every 2 s and
+every worker's database backends are terminated every 5 s.
+
+What must hold: no delivery accepted twice; no worker exits other than the kills; nothing
+left `claimed` or `sending`; every accepted delivery `sent` or `uncertain`; `uncertain`
+that touchbase caused (a lease that expired with its worker) at most 5% of deliveries, the
+rest only what the provider left unknown (a hang, a dropped connection), and every one of
+those that the provider then reports by status callback ends resolved.
+
+`make chaos` runs it longer (TOUCHBASE_CHAOS_DELIVERIES=10000, 4 workers).
+"""
+
+import os
+import random
+import signal
+import time
+from collections import Counter
+
+import pytest
+from django.db.models import Q
+
+from tests.bulk import make_due_deliveries, unthrottled_business
+from tests.processes import Saboteur, start_worker, wait_until, worker_env
+from tests.servers import TwilioStandIn, faulty_twilio
+from touchbase import clock
+from touchbase.delivery.models import Delivery
+from touchbase.inbound.receipts import handle_sms_status
+
+DELIVERIES = int(os.environ.get("TOUCHBASE_CHAOS_DELIVERIES", "1000"))
+WORKERS = int(os.environ.get("TOUCHBASE_CHAOS_WORKERS", "3"))
+KILL_EVERY, TERMINATE_EVERY = 2.0, 5.0
+# A victim has been up this long: past Django's start-up (slow on a busy 2-core machine),
+# so each kill lands on a worker that is sending, and SIGTERM finds its handler installed.
+UP_FOR = 2.5
+OPTIONS = ("--batch-size", "50", "--concurrency", "8", "--idle-seconds", "0.2")
+GOAL_TOUCHBASE_UNCERTAIN = 0.05
+
+
+@pytest.fixture
+def stand_in():
+    server = TwilioStandIn(chooser=faulty_twilio()).start()
+    yield server
+    server.stop()
+
+
+def unsettled():
+    """Rows a worker still owes something: leased, or pending and due (a transient error's
+    retry a minute from now is settled for this test)."""
+    due = Q(status="pending", send_after__lte=clock.now())
+    return Delivery.objects.filter(due | Q(status__in=["claimed", "sending"])).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_kills_terminations_and_provider_faults_lose_nothing_and_send_nothing_twice(stand_in):
+    ids = make_due_deliveries(unthrottled_business(), DELIVERIES)
+    env = worker_env(stand_in, TOUCHBASE_WORKER_LEASE_SECONDS="4", TWILIO_TIMEOUT_SECONDS="1")
+    workers = [start_worker(env, *OPTIONS) for _ in range(WORKERS)]
+    born = [time.monotonic()] * WORKERS
+    saboteur = Saboteur().start(every=TERMINATE_EVERY)
+    rng, kills, started = random.Random(14), 0, time.monotonic()
+    try:
+        next_kill = time.monotonic() + KILL_EVERY
+        while unsettled() and time.monotonic() - started < 300:
+            now = time.monotonic()
+            if now >= next_kill:
+                next_kill += KILL_EVERY
+                grown = [n for n in range(WORKERS) if now - born[n] >= UP_FOR]
+                if grown:
+                    victim = rng.choice(grown)
+                    workers[victim].send_signal(signal.SIGKILL)
+                    workers[victim].wait()
+                    workers[victim] = start_worker(env, *OPTIONS)  # as `touchbase up` would
+                    born[victim], kills = time.monotonic(), kills + 1
+            time.sleep(0.05)
+        wait_until(lambda: not unsettled(), 60, "the survivors reaped and finished")
+        elapsed = time.monotonic() - started
+        time.sleep(max(0.0, UP_FOR - (time.monotonic() - max(born))))
+        exits = [worker.poll() for worker in workers]
+    finally:
+        saboteur.close()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+
+    assert exits == [None] * WORKERS, outputs  # no exits but the kills
+    accepted = Counter(
+        request["form"]["StatusCallback"].rsplit("=", 1)[1]
+        for request in stand_in.requests
+        if "sid" in request
+    )
+    status = dict(Delivery.objects.filter(pk__in=ids).values_list("pk", "status"))
+    uncertain = Counter(
+        Delivery.objects.filter(status="uncertain").values_list("error_code", flat=True)
+    )
+    ours = uncertain["lease_expired"]
+    print(
+        f"\nchaos: {DELIVERIES} deliveries, {WORKERS} workers, {kills} kills, "
+        f"{saboteur.terminated} backends terminated, {elapsed:.1f} s; "
+        f"status {dict(Counter(status.values()))}; uncertain by cause {dict(uncertain)}; "
+        f"touchbase-caused {ours / DELIVERIES:.2%}"
+    )
+    assert set(accepted.values()) == {1}, "a delivery was accepted twice"
+    assert {status[int(d)] for d in accepted} <= {"sent", "uncertain"}
+    assert kills >= 2 and saboteur.terminated >= 1
+    assert ours / DELIVERIES <= GOAL_TOUCHBASE_UNCERTAIN
+    # Only the provider's unknowns remain: hangs and dropped connections.
+    unknown_by_provider = {
+        int(request["form"]["StatusCallback"].rsplit("=", 1)[1])
+        for request in stand_in.requests
+        if request["behaviour"].drop or request["behaviour"].delay > 1
+    }
+    not_ours = Delivery.objects.filter(status="uncertain").exclude(error_code="lease_expired")
+    assert set(not_ours.values_list("pk", flat=True)) <= unknown_by_provider
+
+    # Twilio's status callbacks for the accepted ones settle every uncertain delivery.
+    sids = {
+        int(request["form"]["StatusCallback"].rsplit("=", 1)[1]): request["sid"]
+        for request in stand_in.requests
+        if "sid" in request
+    }
+    for delivery_id in Delivery.objects.filter(status="uncertain").values_list("pk", flat=True):
+        if delivery_id in sids:
+            handle_sms_status(
+                message_sid=sids[delivery_id], status="delivered", delivery_id=str(delivery_id)
+            )
+    left = Delivery.objects.filter(status="uncertain", pk__in=list(sids))
+    assert not left.exists(), list(left.values_list("pk", "error_code"))

@@ -1,0 +1,323 @@
+"""Steps 3 and 4 of a batch (engine.py): send the decided deliveries and record each
+provider's answer as it arrives.
+
+Calls start only as threads free up, each committed as started (`sent_at`) just before it is
+made, and answers are written in small transactions (every RECORD_EVERY answers or
+RECORD_INTERVAL seconds, together with starting the next calls), retried through a lost
+database connection. So a worker that dies leaves `uncertain` only the calls in flight and
+the answers of the last RECORD_INTERVAL; the rows it decided but never called go back to
+`pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or enrollment
+completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent error
+-> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
+automatically (unless the provider honours our idempotency key).
+"""
+
+import logging
+import time
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from touchbase import clock
+from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
+from touchbase.delivery.bulk_write import update_rows
+from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
+from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
+from touchbase.delivery.sequencing import TouchMap, advance
+from touchbase.webhooks.events import emit_delivery_events
+
+logger = logging.getLogger(__name__)
+
+RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
+RESPONSE_LIMIT = 2000
+# Step 4 commits the answers received so far this often: a dead worker loses at most this
+# much of what providers told it, and a batch still costs only a few transactions.
+RECORD_EVERY = 10
+RECORD_INTERVAL = 0.1  # seconds
+INTERNAL_ERROR = "internal_error"
+
+OUTCOME_FIELDS = [
+    "status",
+    "send_after",
+    "defer_reason",
+    "attempts",
+    "lease_owner",
+    "lease_expires_at",
+    "provider",
+    "provider_message_id",
+    "error_code",
+    "error_message",
+    "sent_at",
+    "updated_at",
+]
+
+
+@dataclass
+class OutgoingSend:
+    delivery: Delivery
+    message: OutgoingMessage
+    transport: Transport
+    result: Sent | SendError | None = None
+    started_at: datetime | None = None
+    latency_ms: int = 0
+
+
+class SendAndRecord:
+    """The engine's sending half (DeliveryEngine inherits it): needs `owner`,
+    `concurrency`, `stop_event` and `_set`."""
+
+    # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
+
+    def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
+        """Start calls only as threads free up, each committed as started (`sent_at`) just
+        before it is made, and record answers as they arrive: a worker that dies leaves
+        `uncertain` only the calls in flight and the answers of the last RECORD_INTERVAL;
+        the reaper returns the rows it had decided but not yet called to `pending`."""
+        waiting = deque(sends)
+        answered: list[OutgoingSend] = []
+        last_recorded = time.monotonic()
+        if self.concurrency == 1 or len(sends) == 1:  # inline: one transaction per chunk
+            while waiting and not self.stop_event.is_set():
+                chunk = [waiting.popleft() for _ in range(min(RECORD_EVERY, len(waiting)))]
+                started = self._settle(answered, chunk, touches, counts)
+                answered = []
+                for send in started:
+                    self._call(send)
+                    answered.append(send)
+        else:
+            refill = max(1, self.concurrency // 2)
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
+                in_flight: dict = {}
+                while waiting or in_flight:
+                    room = self.concurrency - len(in_flight)
+                    start = bool(waiting) and not self.stop_event.is_set()
+                    start = start and (room >= refill or not in_flight)
+                    record = len(answered) >= RECORD_EVERY
+                    record = record or time.monotonic() - last_recorded >= RECORD_INTERVAL
+                    if start or (answered and record):
+                        size = min(room, len(waiting)) if start else 0
+                        chunk = [waiting.popleft() for _ in range(size)]
+                        for send in self._settle(answered, chunk, touches, counts):
+                            in_flight[pool.submit(self._call, send)] = send
+                        answered, last_recorded = [], time.monotonic()
+                    if not in_flight:
+                        if self.stop_event.is_set():
+                            break
+                        continue
+                    done, _ = wait(in_flight, timeout=RECORD_INTERVAL, return_when=FIRST_COMPLETED)
+                    answered.extend(in_flight.pop(future) for future in done)
+        self._settle(answered, [], touches, counts)
+        if waiting:  # stopping: never called, give them back at once
+            self._release_uncalled([send.delivery.pk for send in waiting], counts)
+
+    def _call(self, send: OutgoingSend) -> None:
+        """One provider call; never raises (runs in a pool thread)."""
+        if self.stop_event.is_set():
+            return  # not started: released when recorded, no provider call was made
+        send.started_at = clock.now()
+        started = time.monotonic()
+        try:
+            send.result = send.transport.send(send.message, idempotency_key=str(send.delivery.pk))
+        except SendError as exc:
+            send.result = exc
+        except Exception as exc:  # a bug or an unexpected library error mid-call
+            logger.exception(
+                "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
+            )
+            # The request may have left: at most once means `uncertain`, never a retry.
+            send.result = SendError(
+                f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR
+            )
+        send.latency_ms = int((time.monotonic() - started) * 1000)
+
+    def _settle(
+        self,
+        answered: list[OutgoingSend],
+        to_start: list[OutgoingSend],
+        touches: TouchMap,
+        counts: Counter,
+    ) -> list[OutgoingSend]:
+        """Record `answered` and commit `to_start` as started, in one transaction retried
+        through a lost connection; returns the sends that may now be called. A row whose
+        recording itself fails is left for the reaper, never the whole chunk."""
+        if not answered and not to_start:
+            return []
+
+        def step() -> tuple[Counter, list[OutgoingSend]]:
+            with transaction.atomic():
+                return self._record(answered, touches), self._start(to_start)
+
+        try:
+            tally, started = retry_database(step, what="recording outcomes")
+        except CONNECTION_ERRORS:
+            # Nothing more is called; the reaper settles the rest (uncalled: pending).
+            logger.error("could not record %d outcomes; the reaper settles them", len(answered))
+            counts["unrecorded"] += len(answered)
+            return []
+        except Exception:
+            if not answered:
+                raise  # starting itself fails: a batch-level error
+            if len(answered) == 1:
+                logger.exception("could not record delivery %s", answered[0].delivery.pk)
+                counts["unrecorded"] += 1
+            else:
+                for send in answered:
+                    self._settle([send], [], touches, counts)
+            return self._settle([], to_start, touches, counts)
+        counts.update(tally)
+        return started
+
+    def _start(self, sends: list[OutgoingSend]) -> list[OutgoingSend]:
+        """Mark calls as started (`sent_at`) while the rows are still ours. From then on a
+        dead worker's row becomes `uncertain`; before, the reaper may safely release it."""
+        if not sends:
+            return []
+        now = clock.now()
+        ours = set(
+            Delivery.objects.select_for_update()
+            .filter(
+                pk__in=[s.delivery.pk for s in sends],
+                status=DeliveryStatus.SENDING,
+                lease_owner=self.owner,
+            )
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ours).update(sent_at=now)
+        started = [send for send in sends if send.delivery.pk in ours]
+        for send in started:
+            send.delivery.sent_at = now
+        return started
+
+    def _release_uncalled(self, ids: list[int], counts: Counter) -> None:
+        try:
+            counts["released"] += retry_database(
+                lambda: Delivery.objects.filter(
+                    pk__in=ids,
+                    status=DeliveryStatus.SENDING,
+                    lease_owner=self.owner,
+                    sent_at__isnull=True,
+                ).update(
+                    status=DeliveryStatus.PENDING,
+                    lease_owner="",
+                    lease_expires_at=None,
+                    updated_at=clock.now(),
+                ),
+                what="releasing uncalled deliveries",
+            )
+        except CONNECTION_ERRORS:
+            logger.error("could not release %d uncalled deliveries; the reaper will", len(ids))
+
+    def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
+        """Write what the providers answered; returns the tally, which the caller merges once
+        committed (a retried transaction must not count twice)."""
+        tally: Counter = Counter()
+        if not sends:
+            return tally
+        now = clock.now()
+        with transaction.atomic():
+            # Rows still ours, or turned uncertain by a reaper while we waited on the
+            # provider: what we now know is better than "uncertain".
+            current = dict(
+                Delivery.objects.select_for_update()
+                .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
+                .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
+                .values_list("pk", "attempts")
+            )
+            updated: list[Delivery] = []
+            resolved: list[Delivery] = []
+            attempts: list[DeliveryAttempt] = []
+            customer_effects: list[tuple[Delivery, ProviderError]] = []
+            for send in sends:
+                delivery = send.delivery
+                if delivery.pk not in current:
+                    continue
+                delivery.updated_at = now
+                delivery.lease_owner, delivery.lease_expires_at = "", None
+                updated.append(delivery)
+                delivery.sent_at = None  # set again below when it did leave
+                if send.result is None:  # stopped before the call
+                    self._set(delivery, status=DeliveryStatus.PENDING)
+                    tally["released"] += 1
+                    continue
+                delivery.attempts = current[delivery.pk] + 1
+                delivery.provider = send.transport.name
+                attempts.append(self._attempt_row(send))
+                verdict = self._apply_result(delivery, send, now, customer_effects)
+                tally[verdict] += 1
+                if verdict in ("sent", "failed", "uncertain"):
+                    resolved.append(delivery)
+            update_rows(updated, OUTCOME_FIELDS)
+            emit_delivery_events(resolved)
+            DeliveryAttempt.objects.bulk_create(attempts)
+            for delivery, error in customer_effects:
+                apply_to_customer(delivery.enrollment.customer, error)
+            advance(resolved, touches, now)  # the batch's touches, loaded when deciding
+        return tally
+
+    def _apply_result(
+        self,
+        delivery: Delivery,
+        send: OutgoingSend,
+        now: datetime,
+        customer_effects: list[tuple[Delivery, ProviderError]],
+    ) -> str:
+        result = send.result
+        if isinstance(result, Sent):
+            return self._set(
+                delivery,
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+                provider_message_id=result.provider_message_id,
+                error_code="",
+                error_message="",
+            )
+        delivery.error_code, delivery.error_message = result.code[:40], str(result)[:2000]
+        if result.permanent:
+            if result.customer_effect:
+                customer_effects.append(
+                    (delivery, ProviderError(True, result.customer_effect, str(result)))
+                )
+            return self._set(delivery, status=DeliveryStatus.FAILED)
+        if result.unknown_outcome and not send.transport.idempotent:
+            return self._set(delivery, status=DeliveryStatus.UNCERTAIN, sent_at=send.started_at)
+        if delivery.attempts >= MAX_ATTEMPTS:
+            return self._set(delivery, status=DeliveryStatus.FAILED)
+        self._set(
+            delivery,
+            status=DeliveryStatus.PENDING,
+            defer_reason="retry",
+            send_after=now + RETRY_BACKOFF[delivery.attempts - 1],
+        )
+        return "retry"
+
+    @staticmethod
+    def _attempt_row(send: OutgoingSend) -> DeliveryAttempt:
+        result = send.result
+        if isinstance(result, Sent):
+            outcome, code, response = DeliveryAttempt.Outcome.SENT, "", result.response
+            message_id = result.provider_message_id
+        else:
+            outcome = (
+                DeliveryAttempt.Outcome.PERMANENT
+                if result.permanent
+                else DeliveryAttempt.Outcome.UNKNOWN
+                if result.unknown_outcome
+                else DeliveryAttempt.Outcome.TRANSIENT
+            )
+            code, response, message_id = result.code, result.response or str(result), ""
+        return DeliveryAttempt(
+            delivery_id=send.delivery.pk,
+            number=send.delivery.attempts,
+            provider=send.transport.name,
+            outcome=outcome,
+            started_at=send.started_at,
+            latency_ms=send.latency_ms,
+            provider_message_id=message_id,
+            error_code=code[:40],
+            response=response[:RESPONSE_LIMIT],
+        )
