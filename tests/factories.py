@@ -80,3 +80,17 @@ def failed_message(business: Business, event_type: str = "delivery.sent"):
         status="failed",
         attempts=8,
     )
+
+
+def unenrolled_jobs(business: Business, customers, specs) -> list:
+    """Jobs from (customer index, service type, status), none offered to the engine yet."""
+    return [
+        create_job(
+            business=business,
+            customer=customers[index],
+            service_type=service_type,
+            status=status,
+            enroll_in_campaign=False,
+        ).job
+        for index, service_type, status in specs
+    ]

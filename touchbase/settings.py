@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page from its own static files, never a CDN
     "touchbase.api",
     "touchbase.imports",
+    "touchbase.intake",
     "touchbase.webhooks",
     "touchbase.digest",
 ]
