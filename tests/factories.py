@@ -65,6 +65,26 @@ def complete_job(business: Business, customer, service_type: str = "hvac", **fie
     )
 
 
+def failed_message(business: Business, event_type: str = "delivery.sent"):
+    """An endpoint of `business` (on a public address) and a message that failed every try."""
+    from touchbase.webhooks.models import WebhookMessage
+    from touchbase.webhooks.services import create_endpoint
+
+    url = f"https://93.184.215.14/hooks/{business.slug}"
+    endpoint = create_endpoint(business=business, url=url).endpoint
+    return endpoint, WebhookMessage.objects.create(
+        business=business,
+        endpoint=endpoint,
+        message_id=f"msg_{business.pk}_{event_type}",
+        event_type=event_type,
+        payload="{}",
+        created_at=endpoint.created_at,
+        next_attempt_at=endpoint.created_at,
+        status="failed",
+        attempts=8,
+    )
+
+
 def unenrolled_jobs(business: Business, customers, specs) -> list:
     """Jobs from (customer index, service type, status), none offered to the engine yet."""
     return [

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("touchbase.ops.urls")),
     path("", include("touchbase.inbound.urls")),
     path("", include("touchbase.branding.urls")),
+    path("", include("touchbase.digest.urls")),
     path("", include("touchbase.web.urls")),
 ]

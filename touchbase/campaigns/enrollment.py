@@ -23,6 +23,7 @@ from touchbase.customers.models import Customer
 from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.tenancy.models import Business
+from touchbase.webhooks.events import emit_enrollment_events
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +297,7 @@ def _enroll(
         return EnrollmentResult.skip(SkipReason.ALREADY_ENROLLED)
     delivery.enrollment = enrollment
     delivery.save()
+    emit_enrollment_events([enrollment], "enrollment.created")
     return EnrollmentResult.enrolled(enrollment, decision.campaign)
 
 
@@ -316,6 +318,7 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
         Delivery.objects.filter(enrollment_id__in=ids, status__in=UNCLAIMED_STATUSES).update(
             status=DeliveryStatus.CANCELLED, skip_reason=reason, updated_at=now
         )
+        emit_enrollment_events(ids, "enrollment.stopped", reason=str(reason))
     return len(ids)
 
 

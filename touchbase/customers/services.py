@@ -18,6 +18,7 @@ from touchbase.customers.models import (
 )
 from touchbase.tenancy.models import Business
 from touchbase.validation import validate_time_zone
+from touchbase.webhooks.events import emit_opt_out
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -236,6 +237,8 @@ def record_email_opt_out(*, customer: Customer, reason: str = "unsubscribe") -> 
             email_opted_out_at=clock.now()
         )
         customer.refresh_from_db()
+        if changed:
+            emit_opt_out(customer, "email", reason)
         stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_EMAIL)
     return bool(changed)
 
@@ -268,6 +271,7 @@ def record_sms_opt_out(*, customer: Customer, source: str, disclosure_text: str 
             disclosure_text=disclosure_text,
             recorded_by=source,
         )
+        emit_opt_out(customer, "sms", source)
         stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_SMS)
 
 

@@ -51,6 +51,7 @@ from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_f
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
 from touchbase.tenancy.models import Membership
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
+from touchbase.webhooks.events import emit_delivery_events
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ class DeliveryEngine(SendAndRecord):
                 ):
                     resolved.append(delivery)
             update_rows(deliveries, DECIDED_FIELDS)
+            emit_delivery_events(resolved)
             throttle.save()
             advance(resolved, context.touches, now)
         return sends, context.touches

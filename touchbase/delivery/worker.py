@@ -17,6 +17,7 @@ from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.resilience import CONNECTION_ERRORS, Backoff, reset_connection
 from touchbase.ops.heartbeats import record_heartbeat
+from touchbase.ops.periodic import run_periodic_duties
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Worker:
                 logger.warning("reaped leases: %d released, %d uncertain", released, uncertain)
             self.last_reap = now
         outcome = self.engine.run_batch()
+        run_periodic_duties(wait=self.once)  # webhooks, digests: off this thread unless --once
         self.totals["claimed"] += outcome.claimed
         self.totals.update(outcome.counts)
         return outcome.claimed

@@ -18,6 +18,7 @@ from touchbase.delivery.models import Delivery
 from touchbase.inbound.events import customer_of, store_event
 from touchbase.inbound.models import Feedback
 from touchbase.inbound.scanners import scanner_reason
+from touchbase.webhooks.events import emit_delivery_events
 
 FEEDBACK_MAX_LENGTH = 5000
 
@@ -62,6 +63,7 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
             stopped = stop_enrollment(
                 enrollment=delivery.enrollment, reason=StopReason.REVIEW_CLICKED
             )
+            emit_delivery_events([delivery], type="review_link.clicked")
     return ClickResult(
         destination=delivery.business.review_link,
         scanner=scanner,
@@ -114,6 +116,9 @@ def record_feedback(*, delivery: Delivery, message: str) -> FeedbackResult:
                 occurred_at=now,
             )
             stop_enrollment(enrollment=delivery.enrollment, reason=StopReason.FEEDBACK_SUBMITTED)
+            emit_delivery_events(
+                [delivery], "feedback.received", feedback_id=feedback.pk, message=message
+            )
     except IntegrityError:  # a concurrent submission for the same message won
         return FeedbackResult(Feedback.objects.get(delivery=delivery), created=False)
     return FeedbackResult(feedback, created=True)
