@@ -62,7 +62,7 @@ def test_kills_terminations_and_provider_faults_lose_nothing_and_send_nothing_tw
     workers = [start_worker(env, *OPTIONS) for _ in range(WORKERS)]
     born = [time.monotonic()] * WORKERS
     saboteur = Saboteur()
-    rng, kills, started = random.Random(14), 0, time.monotonic()
+    rng, kills, terminations, started = random.Random(14), 0, 0, time.monotonic()
     next_kill, next_termination = KILL_EVERY_CALLS, TERMINATE_EVERY_CALLS
     try:
         while unsettled() and time.monotonic() - started < 600:
@@ -70,6 +70,7 @@ def test_kills_terminations_and_provider_faults_lose_nothing_and_send_nothing_tw
             if calls >= next_termination:
                 next_termination += TERMINATE_EVERY_CALLS
                 saboteur.terminate()
+                terminations += 1
             grown = [n for n in range(WORKERS) if now - born[n] >= UP_FOR]
             if calls >= next_kill and grown:  # a kill due waits for a worker that is sending
                 next_kill += KILL_EVERY_CALLS
@@ -103,7 +104,7 @@ def test_kills_terminations_and_provider_faults_lose_nothing_and_send_nothing_tw
     ours = uncertain["lease_expired"]
     print(
         f"\nchaos: {DELIVERIES} deliveries, {WORKERS} workers, {kills} kills, "
-        f"{saboteur.terminated} backends terminated, {elapsed:.1f} s; "
+        f"{terminations} terminations ({saboteur.terminated} backends), {elapsed:.1f} s; "
         f"status {dict(Counter(status.values()))}; uncertain by cause {dict(uncertain)}; "
         f"touchbase-caused {ours / DELIVERIES:.2%}"
     )
