@@ -137,7 +137,8 @@ DATABASES = {
 # Behind PgBouncer in transaction pooling mode each transaction may run on another server
 # connection: no server-side cursors (they live across transactions) and no prepared
 # statements (PgBouncer before 1.21 cannot route them). touchbase keeps no other session
-# state: no advisory locks, no LISTEN, no SET except Django's own time zone (always UTC).
+# state: no advisory locks, no SET except Django's own time zone (always UTC), and LISTEN only
+# on TOUCHBASE_DB_LISTEN_URL below.
 TOUCHBASE_DB_TRANSACTION_POOLING = envbool("TOUCHBASE_DB_TRANSACTION_POOLING", False)
 if TOUCHBASE_DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
