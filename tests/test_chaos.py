@@ -102,11 +102,14 @@ def test_kills_terminations_and_provider_faults_lose_nothing_and_send_nothing_tw
         Delivery.objects.filter(status="uncertain").values_list("error_code", flat=True)
     )
     ours = uncertain["lease_expired"]
+    reached = {int(r["form"]["StatusCallback"].rsplit("=", 1)[1]) for r in stand_in.requests}
+    expired = Delivery.objects.filter(status="uncertain", error_code="lease_expired")
+    never_left = expired.exclude(pk__in=reached).count()  # started, killed before the call
     print(
         f"\nchaos: {DELIVERIES} deliveries, {WORKERS} workers, {kills} kills, "
         f"{terminations} terminations ({saboteur.terminated} backends), {elapsed:.1f} s; "
         f"status {dict(Counter(status.values()))}; uncertain by cause {dict(uncertain)}; "
-        f"touchbase-caused {ours / DELIVERIES:.2%}"
+        f"touchbase-caused {ours / DELIVERIES:.2%} ({never_left} never reached the provider)"
     )
     assert set(accepted.values()) == {1}, "a delivery was accepted twice"
     assert {status[int(d)] for d in accepted} <= {"sent", "uncertain"}

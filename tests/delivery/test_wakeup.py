@@ -2,6 +2,7 @@
 their sleep: a real worker process sleeping up to 60 s sends a new touch within seconds."""
 
 import signal
+import threading
 import time
 
 import psycopg
@@ -12,9 +13,10 @@ from django.test import override_settings
 from tests.bulk import make_due_deliveries, unthrottled_business
 from tests.processes import Saboteur, database_url, start_worker, wait_until, worker_env
 from tests.servers import Behaviour, TwilioStandIn
+from touchbase import clock
 from touchbase.delivery.models import Delivery
 from touchbase.delivery.services import requeue_uncertain
-from touchbase.delivery.wakeup import CHANNEL, listen_conninfo
+from touchbase.delivery.wakeup import CHANNEL, DueListener, listen_conninfo
 from touchbase.ops.models import WorkerHeartbeat
 
 IDLE = ("--idle-seconds", "60")  # far longer than any wait below
@@ -98,3 +100,19 @@ def test_listening_is_off_on_sqlite_and_behind_transaction_pooling(settings):
     direct = "postgres://touchbase@db.internal:5432/touchbase"
     with override_settings(TOUCHBASE_DB_TRANSACTION_POOLING=True, TOUCHBASE_DB_LISTEN_URL=direct):
         assert listen_conninfo()["host"] == "db.internal"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_only_a_notice_sooner_than_the_planned_wake_ends_the_wait():
+    listener, stop = DueListener(listen_conninfo()), threading.Event()
+    listener.prepare()
+    try:
+        with psycopg.connect(database_url(), autocommit=True) as writer:
+            later = clock.now().timestamp() + 3600  # a retry in an hour
+            writer.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(later)])
+            assert listener.wait(1.0, stop) is False
+            writer.execute("SELECT pg_notify(%s, %s)", [CHANNEL, str(clock.now().timestamp())])
+            assert listener.wait(30.0, stop) is True
+    finally:
+        listener.close()
