@@ -7,11 +7,14 @@
 2. Load: a fresh worker process is started (cold: a new interpreter, empty caches, a first
    connection) and, from the moment it has reported its first heartbeat, touches fall due
    at half that capacity for BENCH_LAG_SECONDS, inserted due at once in small groups every
-   100 ms, as enrollments arrive.
-3. lag_p99_s: the 99th percentile of `sent_at - send_after` (the call's start minus the
-   moment the touch fell due) over every touch of step 2. Goal <= 1 s. A worker that only
-   slept its timed sleep (TOUCHBASE_WORKER_IDLE_SECONDS, 5 s) lags up to that long; LISTEN/
-   NOTIFY (delivery/wakeup.py) wakes it as they arrive.
+   250 ms, as enrollments arrive (the rate reached is reported: `lag_load_per_s`).
+3. lag_p99_s: the 99th percentile, over every touch of step 2, of the call's start
+   (`sent_at`) minus the moment the touch fell due (`send_after`, or its row's `created_at`
+   when written later). Goal <= 1 s. A worker that only slept its timed sleep
+   (TOUCHBASE_WORKER_IDLE_SECONDS, 5 s) lags up to that long; LISTEN/NOTIFY
+   (delivery/wakeup.py) wakes it as they arrive. `lag_worker_start_s` is how long the cold
+   process took to its first heartbeat (not in the lag: touches enrolled before any worker
+   runs wait for one whatever the design).
 """
 
 import os
@@ -29,7 +32,7 @@ from bench.scratch import scratch_database  # noqa: E402
 
 BACKLOG = int(os.environ.get("BENCH_LAG_BACKLOG", "3000"))
 SECONDS = float(os.environ.get("BENCH_LAG_SECONDS", "30"))
-TICK = 0.1
+TICK = 0.25
 
 
 def main() -> None:
@@ -66,13 +69,17 @@ def run() -> None:
     business = unthrottled_business("Lag")
     first_id = 0
 
+    starts = []
+
     def start_worker() -> subprocess.Popen:
         WorkerHeartbeat.objects.all().delete()
+        launched = time.monotonic()
         worker = subprocess.Popen(
             [sys.executable, "-m", "touchbase", "worker"], env=env, stdout=subprocess.DEVNULL
         )
         while not WorkerHeartbeat.objects.exists():
             time.sleep(0.01)
+        starts.append(time.monotonic() - launched)
         return worker
 
     def stop(worker: subprocess.Popen) -> None:
@@ -113,16 +120,21 @@ def run() -> None:
 
     # 3. Lag of every touch of step 2.
     rows = Delivery.objects.filter(pk__gt=loaded_from, status="sent")
-    lags = [(sent - due).total_seconds() for sent, due in rows.values_list("sent_at", "send_after")]
+    times = rows.values_list("sent_at", "send_after", "created_at")
+    lags = [(sent - max(due, created)).total_seconds() for sent, due, created in times]
+    offered = len(lags) / SECONDS
     results = {
         "lag_p99_s": round(percentile(lags, 0.99), 3),
         "lag_p50_s": round(percentile(lags, 0.50), 3),
         "lag_max_s": round(max(lags), 3),
-        "lag_load_per_s": round(rate, 1),
+        "lag_load_per_s": round(offered, 1),
+        "lag_capacity_per_s": round(capacity, 1),
+        "lag_worker_start_s": round(starts[-1], 2),
     }
     print(
-        f"{len(lags)} touches at {rate:.0f}/s (50% of capacity), cold worker: lag p50 "
-        f"{results['lag_p50_s']} s, p99 {results['lag_p99_s']} s, max {results['lag_max_s']} s",
+        f"{len(lags)} touches at {offered:.0f}/s (aimed at {rate:.0f}/s, 50%), cold worker "
+        f"(up in {results['lag_worker_start_s']} s): lag p50 {results['lag_p50_s']} s, "
+        f"p99 {results['lag_p99_s']} s, max {results['lag_max_s']} s",
         flush=True,
     )
     record(results)
