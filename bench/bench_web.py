@@ -60,7 +60,13 @@ def seed(n: int):
 
     rng = random.Random(6)
     user = User.objects.create_user("bench@touchbase.test", "bench-password-1")
-    business = create_business(name="Bench Air", owner=user, time_zone="America/New_York")
+    business = create_business(
+        name="Bench Air",
+        owner=user,
+        time_zone="America/New_York",
+        review_url="https://g.page/r/bench-air/review",
+        postal_address="1 Main St, Springfield, IL 62701",
+    )
     campaign = create_campaign_from_preset(
         business=business, preset=Campaign.objects.get(preset_key="standard"), name="Everyone"
     )

@@ -29,6 +29,8 @@ def unthrottled_business(name: str = "Bulk Sender") -> Business:
     return create_business(
         name=name,
         time_zone="America/New_York",
+        review_url="https://g.page/r/bulk-sender/review",
+        postal_address="1 Main St, Springfield, IL 62701",
         email_hourly_limit=2_000_000_000,
         sms_hourly_limit=2_000_000_000,
     )

@@ -33,6 +33,9 @@ def make_user(email: str | None = None, *, verified: bool = True) -> User:
 
 def make_business(name: str | None = None, **settings) -> Business:
     settings.setdefault("time_zone", "America/New_York")
+    # Set up enough to go live (PRODUCT §9); a test of the incomplete case passes blanks.
+    settings.setdefault("review_url", "https://g.page/r/test-business/review")
+    settings.setdefault("postal_address", "1 Main St, Springfield, IL 62701")
     return create_business(name=name or f"Business {next(_numbers)}", **settings)
 
 
@@ -60,3 +63,37 @@ def complete_job(business: Business, customer, service_type: str = "hvac", **fie
         status="completed",
         **fields,
     )
+
+
+def failed_message(business: Business, event_type: str = "delivery.sent"):
+    """An endpoint of `business` (on a public address) and a message that failed every try."""
+    from touchbase.webhooks.models import WebhookMessage
+    from touchbase.webhooks.services import create_endpoint
+
+    url = f"https://93.184.215.14/hooks/{business.slug}"
+    endpoint = create_endpoint(business=business, url=url).endpoint
+    return endpoint, WebhookMessage.objects.create(
+        business=business,
+        endpoint=endpoint,
+        message_id=f"msg_{business.pk}_{event_type}",
+        event_type=event_type,
+        payload="{}",
+        created_at=endpoint.created_at,
+        next_attempt_at=endpoint.created_at,
+        status="failed",
+        attempts=8,
+    )
+
+
+def unenrolled_jobs(business: Business, customers, specs) -> list:
+    """Jobs from (customer index, service type, status), none offered to the engine yet."""
+    return [
+        create_job(
+            business=business,
+            customer=customers[index],
+            service_type=service_type,
+            status=status,
+            enroll_in_campaign=False,
+        ).job
+        for index, service_type, status in specs
+    ]

@@ -218,3 +218,59 @@ def faulty_twilio(seed: int = 14) -> Callable[[dict], Behaviour]:
         return fast
 
     return choose
+
+
+@dataclass
+class WebhookReceiver:
+    """A webhook receiver: records every POST; answers `statuses` in turn (then the last),
+    after `delay` seconds, or waits for `release` when it is set up to hang."""
+
+    statuses: list[int] = field(default_factory=lambda: [200])
+    delay: float = 0.0
+    release: threading.Event | None = None
+    requests: list[dict] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "WebhookReceiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body}
+                    )
+                    turn = len(receiver.requests) - 1
+                receiver.arrived.set()
+                if receiver.release is not None:
+                    receiver.release.wait(10)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                status = receiver.statuses[min(turn, len(receiver.statuses) - 1)]
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender gave up (timeout test)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/touchbase"
+        return self
+
+    def stop(self) -> None:
+        if self.release is not None:
+            self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> list[dict]:
+        return [json.loads(request["body"]) for request in self.requests]

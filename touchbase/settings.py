@@ -87,9 +87,13 @@ INSTALLED_APPS = [
     "touchbase.inbound",
     "touchbase.web",
     "touchbase.ops",
+    "touchbase.branding",
     "ninja",  # serves the API docs page from its own static files, never a CDN
     "touchbase.api",
     "touchbase.imports",
+    "touchbase.intake",
+    "touchbase.webhooks",
+    "touchbase.digest",
 ]
 
 MIDDLEWARE = [
@@ -286,3 +290,12 @@ TOUCHBASE_API_RATE_LIMIT = {
     "period_seconds": envint("TOUCHBASE_API_RATE_PERIOD_SECONDS", 60, minimum=1),
 }
 TOUCHBASE_API_MAX_BODY_BYTES = envint("TOUCHBASE_API_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+
+# Outbound webhooks (touchbase/webhooks/). Private, loopback, link-local and metadata
+# addresses are refused unless the operator allows them; plain http only then or in debug.
+TOUCHBASE_WEBHOOKS = {
+    "allow_private": envbool("TOUCHBASE_WEBHOOKS_ALLOW_PRIVATE", False),
+    "timeout_seconds": envint("TOUCHBASE_WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1),
+    "per_pass": envint("TOUCHBASE_WEBHOOKS_PER_PASS", 50, minimum=1),
+    "concurrency": envint("TOUCHBASE_WEBHOOKS_CONCURRENCY", 8, minimum=1),
+}

@@ -6,5 +6,7 @@ urlpatterns = [
     path("api/v1/", include("touchbase.api.urls")),
     path("", include("touchbase.ops.urls")),
     path("", include("touchbase.inbound.urls")),
+    path("", include("touchbase.branding.urls")),
+    path("", include("touchbase.digest.urls")),
     path("", include("touchbase.web.urls")),
 ]

@@ -26,6 +26,13 @@ def test_a_body_that_is_not_json_is_a_400_in_the_same_shape(api):
     assert error_of(response)["code"] == "bad_request"
 
 
+def test_a_deeply_nested_body_is_a_400_naming_the_body(api):
+    response = api.post("/jobs", "[" * 50_000 + "]" * 50_000)
+
+    assert response.status_code == 400  # ninja's parser turns the RecursionError into a 400
+    assert error_of(response)["code"] == "bad_request"
+
+
 def test_text_the_database_cannot_store_is_refused_naming_the_field(api):
     response = api.post("/customers", {"name": "Nul\x00l", "email": "a@example.com"})
 

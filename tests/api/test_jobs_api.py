@@ -128,7 +128,7 @@ def test_unknown_status_from_the_service_names_the_field(api, business):
     customer = make_customer(business)
 
     response = api.post(
-        "/jobs", {"customer_id": customer.pk, "service_type": "hvac", "status": "finished"}
+        "/jobs", {"customer_id": customer.pk, "service_type": "hvac", "status": "teleported"}
     )
 
     assert response.status_code == 422
@@ -207,3 +207,13 @@ def test_reading_a_job_shows_its_latest_enrollment(api, business):
     body = api.get(f"/jobs/{job.pk}").json()
 
     assert body["enrollment"]["enrollment_id"] == Enrollment.objects.get(job=job).pk
+
+
+def test_a_known_external_id_is_updated_without_a_customer_or_service_type(api, business):
+    api.post("/jobs", {"external_id": "fsm-9", "service_type": "hvac", "customer": INLINE_CUSTOMER})
+
+    response = api.post("/jobs", {"external_id": "fsm-9", "technician_name": "Dana"})
+
+    assert response.status_code == 200
+    assert response.json()["technician_name"] == "Dana"
+    assert Job.objects.get(external_id="fsm-9").customer.email == "maria@example.com"

@@ -5,13 +5,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer
-from touchbase.campaigns.enrollment import enroll_job, enroll_jobs
+from tests.factories import (
+    complete_job,
+    make_business,
+    make_campaign,
+    make_customer,
+    unenrolled_jobs,
+)
+from touchbase.campaigns.enrollment import enroll_job
+from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.campaigns.models import Enrollment
 from touchbase.campaigns.services import pause_campaign
 from touchbase.delivery.models import Delivery
 from touchbase.jobs.models import Job
-from touchbase.jobs.services import create_job
 
 # (customer index, service type, status) in the order they are offered to the engine
 JOBS = [
@@ -42,16 +48,7 @@ def build(clock, *, all_services: bool):
     clock.shift(timedelta(days=30))
     complete_job(business, customers[1], "hvac")
     clock.shift(timedelta(days=10))
-    jobs = [
-        create_job(
-            business=business,
-            customer=customers[index],
-            service_type=service_type,
-            status=status,
-            enroll_in_campaign=False,
-        ).job
-        for index, service_type, status in JOBS
-    ]
+    jobs = unenrolled_jobs(business, customers, JOBS)
     return business, jobs
 
 

@@ -11,6 +11,7 @@ from touchbase.campaigns.models import Enrollment
 from touchbase.customers.models import ConsentRecord, Customer
 from touchbase.imports.importing import import_customers, import_jobs
 from touchbase.imports.reading import FileProblem
+from touchbase.imports.spreadsheet import safe_cell
 from touchbase.jobs.models import Job
 
 
@@ -282,3 +283,53 @@ def test_a_job_completed_then_marked_do_not_send_in_one_file_ends_stopped(busine
     enrollment = Enrollment.objects.get(job__external_id="D-1")
     assert (enrollment.status, enrollment.stop_reason) == ("stopped", "owner_stopped")
     assert Job.objects.get(external_id="D-1").status == "do_not_send"
+
+
+def test_the_error_report_neutralises_spreadsheet_formulas(business):
+    text = (
+        "Job ID,Customer Name,E-mail,Service\n"
+        '"=HYPERLINK(""http://evil.example"",""click"")",Pat,pat@example.com,teleport\n'
+        "+cmd|' /C calc'!A0,Pat,pat@example.com,teleport\n"
+        "@SUM(1+1),Pat,pat@example.com,teleport\n"
+        "-2+3,Pat,pat@example.com,teleport\n"
+    )
+    errors = io.StringIO()
+    import_jobs(business=business, source=csv_bytes(text), errors_to=errors)
+
+    ids = [row["external_id"] for row in csv.DictReader(io.StringIO(errors.getvalue()))]
+    assert ids == [
+        '\'=HYPERLINK("http://evil.example","click")',
+        "'+cmd|' /C calc'!A0",
+        "'@SUM(1+1)",
+        "'-2+3",
+    ]
+    # Cells are read stripped, so a leading tab or CR can only come from other text:
+    assert [safe_cell("\tx"), safe_cell("\rx"), safe_cell("Pat")] == ["'\tx", "'\rx", "Pat"]
+
+
+def test_a_customer_row_with_a_bad_email_is_reported_and_the_rest_imported(business):
+    report, errors = run_customers(
+        business,
+        "Name,Email,Phone\nMaria Lopez,maria@example.com,\nJames Carter,not-an-email,\n",
+    )
+
+    assert (report.created, report.failed) == (1, 1)
+    assert [(e["row"], e["column"]) for e in errors] == [("3", "email")]
+    assert "not-an-email" in errors[0]["reason"]
+    assert Customer.objects.filter(business=business).count() == 1
+
+
+def test_an_import_respects_the_cooldown_of_a_customer_enrolled_recently(business, clock):
+    make_campaign(business, service_type="hvac")
+    customer = make_customer(business, "Maria Lopez", email="maria@example.com")
+    from tests.factories import complete_job
+
+    complete_job(business, customer, "hvac")
+
+    report, _ = run_jobs(
+        business, "Job ID,Name,Email,Service\nJ9,Maria Lopez,maria@example.com,hvac\n"
+    )
+
+    assert (report.enrolled, report.not_enrolled["cooldown"]) == (0, 1)
+    assert Job.objects.get(external_id="J9").enrollment_reason == "cooldown"
+    assert Enrollment.objects.filter(customer=customer).count() == 1

@@ -9,9 +9,8 @@ from django.db import connection
 from tests.factories import make_business
 from tests.inbound.conftest import send_first_touch
 from touchbase.customers.models import ConsentRecord
-from touchbase.inbound import customer_actions, services, sms_replies
+from touchbase.inbound import customer_actions, sms_replies
 from touchbase.inbound.models import Event, InboundSms
-from touchbase.jobs.models import Job
 
 # serialized_rollback: restore the data migrations' rows (presets, templates, rules) after the
 # flush, like every transactional test here; mixing the two modes breaks the next test.
@@ -60,25 +59,6 @@ def test_eight_stops_at_once_send_one_confirmation_and_write_one_opt_out():
     assert sum(1 for result in results if result.answer_text) == 1
     assert InboundSms.objects.count() == 8
     assert ConsentRecord.objects.filter(action="opt_out").count() == 1
-
-
-def test_one_job_webhook_delivered_eight_times_at_once_creates_one_job():
-    business = make_business()
-    body = {
-        "external_id": "ST-1",
-        "service_type": "hvac",
-        "customer": {"name": "Pat", "email": "pat@example.com"},
-    }
-
-    results, errors = race(
-        8,
-        lambda n: services.handle_job_webhook(business=business, data=body, signature="sha256=ab"),
-    )
-
-    assert len(results) == 1
-    assert all(isinstance(error, services.ReplayedWebhook) for error in errors)
-    assert Job.objects.count() == 1
-    assert Event.objects.filter(source="job_webhook").count() == 1
 
 
 def test_eight_clicks_at_once_stop_the_sequence_once():

@@ -5,8 +5,9 @@ import pytest
 from tests.factories import make_business
 from tests.inbound.conftest import PLACE_ID, send_first_touch
 from touchbase.delivery.models import DeliveryStatus
-from touchbase.inbound.links import link_for, make_token
+from touchbase.inbound.links import ALPHABET, TAG_SPACE, link_for, make_token
 from touchbase.inbound.models import Event
+from touchbase.tenancy.models import Business
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,22 @@ BROWSER = (
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
 GOOGLE_REVIEW = f"https://search.google.com/local/writereview?placeid={PLACE_ID}"
+
+
+def base62_value(token: str) -> int:
+    number = 0
+    for char in token:
+        number = number * len(ALPHABET) + ALPHABET.index(char)
+    return number
+
+
+def base62(number: int) -> str:
+    digits = ""
+    while True:
+        number, rest = divmod(number, len(ALPHABET))
+        digits = ALPHABET[rest] + digits
+        if not number:
+            return digits
 
 
 def review_path(delivery) -> str:
@@ -150,9 +167,9 @@ def test_a_forged_or_unknown_token_gets_a_friendly_404_and_changes_nothing(clien
 def test_a_tampered_token_of_a_real_delivery_changes_nothing(client, business):
     sent = send_first_touch(business)
     other = send_first_touch(business)
-    token = make_token(sent.delivery.pk, "review")
-    _value, signature = token.split(":")
-    tampered = f"{format(other.delivery.pk, 'x')}:{signature}"
+    # The short token packs id * TAG_SPACE + tag: keep the real tag, put the other's id.
+    tag = base62_value(make_token(sent.delivery.pk, "review")) % TAG_SPACE
+    tampered = base62(other.delivery.pk * TAG_SPACE + tag)
 
     response = client.get(f"/r/{tampered}", HTTP_USER_AGENT=BROWSER)
 
@@ -160,14 +177,18 @@ def test_a_tampered_token_of_a_real_delivery_changes_nothing(client, business):
     assert other.enrollment.status == sent.enrollment.status == "active"
 
 
-def test_a_business_without_a_review_page_gets_a_thank_you_page(client, clock):
-    sent = send_first_touch(make_business("Plain Plumbing"))
+def test_a_click_on_a_link_that_leads_nowhere_never_stops_the_sequence(client, clock):
+    business = make_business("Plain Plumbing")
+    sent = send_first_touch(business)
+    # A business set up before review destinations were required, then emptied.
+    Business.objects.filter(pk=business.pk).update(review_url="", google_place_id="")
 
     response = client.get(review_path(sent.delivery), HTTP_USER_AGENT=BROWSER)
 
     assert response.status_code == 200
     assert b"Plain Plumbing" in response.content
-    assert sent.enrollment.stop_reason == "review_clicked"
+    assert sent.enrollment.status == "active"
+    assert sent.enrollment.stop_reason == ""
 
 
 def test_the_token_is_not_leaked_to_the_review_site_or_caches(client, business):

@@ -37,6 +37,7 @@ def texted(business):
 def test_the_product_lists_every_opt_out_keyword():
     assert set(OPT_OUT_KEYWORDS) == {
         "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
+        "REMOVE",
     }  # fmt: skip
 
 
@@ -58,7 +59,9 @@ def test_every_opt_out_keyword_in_any_case_with_punctuation_revokes_consent(
     assert "You are unsubscribed" in response.content.decode()
 
 
-@pytest.mark.parametrize("body", ["opt-out", "Opt_Out", "OPT  OUT", "stop all", "\tStop\n"])
+@pytest.mark.parametrize(
+    "body", ["opt-out", "Opt_Out", "OPT  OUT", "stop all", "\tStop\n", "REMOVE", "Remove."]
+)
 def test_spacing_and_punctuation_inside_a_keyword_are_ignored(client, texted, body):
     text(client, body)
 
@@ -170,7 +173,20 @@ def test_stop_at_one_business_suppresses_the_number_at_every_business(client, te
 
 
 @pytest.mark.parametrize(
-    "body", ["stop it please", "Please stop texting me", "don't text me again", "STOP STOP"]
+    "body",
+    [
+        "stop it please",
+        "Please stop texting me",
+        "don't text me again",
+        "STOP STOP",
+        # Issue 13, problem 10: the FCC's own words inside a sentence.
+        "PLEASE CANCEL",
+        "quit texting me",
+        "end these texts",
+        "I revoke consent",
+        "opt me out",
+        "Unsubscribe me please",
+    ],
 )
 def test_a_plain_language_stop_request_is_flagged_for_the_owner_not_treated_as_a_keyword(
     client, business, texted, body

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from tests.factories import make_customer
+from tests.factories import failed_message, make_customer
 from tests.security.conftest import url_patterns
 from touchbase import clock
 from touchbase.api.keys import create_api_key
@@ -28,9 +28,11 @@ def owner_routes(business, staff) -> dict[str, tuple[str, dict]]:
         expires_at=clock.now() + timedelta(days=1),
     )
     member = Membership.objects.get(user=staff, business=business)
+    endpoint, message = failed_message(business)
     return {
         "settings/": ("/settings/", {"name": "Hacked"}),
         "settings/test-message/": ("/settings/test-message/", {"channel": "email"}),
+        "settings/brand/": ("/settings/brand/", {"colour": "#000000"}),
         "settings/phone/": ("/settings/phone/", {"phone": "+13055550142"}),
         "settings/team/": ("/settings/team/", {"email": "friend@evil.test", "role": "owner"}),
         "settings/team/invitations/<int:pk>/revoke/": (
@@ -44,6 +46,14 @@ def owner_routes(business, staff) -> dict[str, tuple[str, dict]]:
         "settings/api-keys/": ("/settings/api-keys/", {"name": "stolen"}),
         "settings/api-keys/<int:pk>/revoke/": (f"/settings/api-keys/{api_key.pk}/revoke/", {}),
         "settings/webhook-secret/": ("/settings/webhook-secret/", {}),
+        "settings/webhooks/": ("/settings/webhooks/", {"url": "https://93.184.215.14/x"}),
+        "settings/webhooks/<int:pk>/": (f"/settings/webhooks/{endpoint.pk}/", {}),
+        "settings/webhooks/<int:pk>/enable/": (f"/settings/webhooks/{endpoint.pk}/enable/", {}),
+        "settings/webhooks/<int:pk>/delete/": (f"/settings/webhooks/{endpoint.pk}/delete/", {}),
+        "settings/webhooks/messages/<int:pk>/replay/": (
+            f"/settings/webhooks/messages/{message.pk}/replay/",
+            {},
+        ),
         "onboarding/": ("/onboarding/", {"name": "Hacked"}),
     }
 
@@ -78,7 +88,18 @@ def test_owners_open_every_settings_route(business, staff, owner):
     client.force_login(owner)
 
     for route, (url, _data) in routes.items():
-        if route.endswith(("revoke/", "remove/", "test-message/", "phone/", "secret/")):
+        if route.endswith(
+            (
+                "revoke/",
+                "remove/",
+                "test-message/",
+                "phone/",
+                "secret/",
+                "enable/",
+                "delete/",
+                "replay/",
+            )
+        ):
             continue  # POST-only actions, exercised below
         assert client.get(url).status_code == 200, route
     assert client.post(routes["settings/webhook-secret/"][0]).status_code == 302

@@ -54,9 +54,13 @@ def test_settings_are_normalised_and_saved():
 
 
 def test_review_link_is_built_from_the_google_place_id():
-    business = make_business(review_url="https://example.com/r", google_place_id="ChIJ123")
+    business = make_business(
+        review_url="https://example.com/r", google_place_id="ChIJN1t_tDeuEmsRUsoyG83frY4"
+    )
 
-    assert business.review_link == ("https://search.google.com/local/writereview?placeid=ChIJ123")
+    assert business.review_link == (
+        "https://search.google.com/local/writereview?placeid=ChIJN1t_tDeuEmsRUsoyG83frY4"
+    )
 
 
 def test_slugs_are_unique():

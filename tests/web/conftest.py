@@ -3,7 +3,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.factories import complete_job, make_business, make_campaign, make_customer, make_user
+from tests.factories import (
+    complete_job,
+    failed_message,
+    make_business,
+    make_campaign,
+    make_customer,
+    make_user,
+)
 from touchbase import clock
 from touchbase.api.keys import create_api_key
 from touchbase.api.models import ApiKey
@@ -14,6 +21,7 @@ from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.jobs.models import Job
 from touchbase.tenancy.models import Business, Invitation, Membership, User
 from touchbase.tenancy.services import add_member
+from touchbase.webhooks.models import WebhookEndpoint, WebhookMessage
 
 
 @dataclass
@@ -31,6 +39,8 @@ class Tenant:
     api_key: ApiKey
     membership: Membership
     invitation: Invitation
+    webhook_endpoint: WebhookEndpoint
+    webhook_message: WebhookMessage
 
 
 def make_tenant(name: str) -> Tenant:
@@ -65,6 +75,7 @@ def make_tenant(name: str) -> Tenant:
         api_key,
         Membership.objects.get(user=user, business=business),
         invitation,
+        *failed_message(business),
     )
 
 
@@ -82,3 +93,16 @@ def theirs(db) -> Tenant:
 def owner_client(client, mine):
     client.force_login(mine.user)
     return client
+
+
+@pytest.fixture
+def owner_of(client):
+    """Log the client in as a new owner of `business`."""
+
+    def login(business):
+        user = make_user()
+        add_member(business=business, user=user, role="owner")
+        client.force_login(user)
+        return client
+
+    return login

@@ -31,6 +31,10 @@ OBJECT_PAGES = [
     ("post", "/settings/api-keys/{}/revoke/", "api_key"),
     ("post", "/settings/team/members/{}/remove/", "membership"),
     ("post", "/settings/team/invitations/{}/revoke/", "invitation"),
+    ("get", "/settings/webhooks/{}/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/{}/enable/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/{}/delete/", "webhook_endpoint"),
+    ("post", "/settings/webhooks/messages/{}/replay/", "webhook_message"),
 ]
 
 

@@ -151,6 +151,8 @@ def test_settings_refuse_a_send_window_past_the_legal_limit(owner_client, mine):
         {
             "name": "Bright Air",
             "time_zone": "America/New_York",
+            "review_url": "https://g.page/r/bright-air/review",
+            "postal_address": "1 Main St, Springfield, IL 62701",
             "cooldown_days": "30",
             "send_window_start": "07:00",
             "send_window_end": "20:00",
@@ -392,3 +394,20 @@ def test_settings_say_which_states_the_send_window_excludes(owner_client, mine):
     page = owner_client.get("/settings/").content.decode()
 
     assert "State law leaves no time inside this window" in page and "FL" in page
+
+
+def test_the_preset_picker_marks_the_clash_beside_the_field_and_keeps_the_typed_name(
+    owner_client, mine
+):
+    # Issue 13, problem 2: the error was said to be "marked below" but nothing was.
+    preset = Campaign.objects.get(preset_key="standard")
+
+    response = owner_client.post(
+        "/campaigns/new/", {"preset": preset.pk, "name": "Spring tune-ups", "service_type": ""}
+    )
+
+    page = response.content.decode()
+    card = page.split(f'id="preset-{preset.pk}"')[1].split("</form>")[0]
+    assert 'value="Spring tune-ups"' in card
+    assert 'aria-invalid="true"' in card
+    assert "already the active all-services campaign" in card

@@ -69,7 +69,17 @@ def fields_from_django(exc: DjangoValidationError, prefix: str = "") -> dict[str
     return {prefix.rstrip(".") or "body": "; ".join(exc.messages)}
 
 
-def _validation_message(fields: dict[str, str]) -> str:
+def fields_from_pydantic(errors: list[dict]) -> dict[str, str]:
+    """Each bad field of a request body (ninja's or pydantic's error list), dotted."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        name = _field_name(list(error.get("loc", [])))
+        message = str(error.get("msg", "is invalid"))
+        fields[name] = f"{fields[name]}; {message}" if name in fields else message
+    return fields
+
+
+def validation_message(fields: dict[str, str]) -> str:
     return "invalid input: " + ", ".join(sorted(fields)) if fields else "invalid input"
 
 
@@ -80,17 +90,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        fields: dict[str, str] = {}
-        for error in exc.errors:
-            name = _field_name(list(error.get("loc", [])))
-            message = str(error.get("msg", "is invalid"))
-            fields[name] = f"{fields[name]}; {message}" if name in fields else message
-        return error_response(422, "validation_error", _validation_message(fields), fields)
+        fields = fields_from_pydantic(exc.errors)
+        return error_response(422, "validation_error", validation_message(fields), fields)
 
     @api.exception_handler(DjangoValidationError)
     def service_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         fields = fields_from_django(exc, getattr(exc, "field_prefix", ""))
-        return error_response(422, "validation_error", _validation_message(fields), fields)
+        return error_response(422, "validation_error", validation_message(fields), fields)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

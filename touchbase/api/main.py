@@ -4,7 +4,14 @@ from ninja import NinjaAPI
 
 from touchbase.api.auth import ApiKeyAuth
 from touchbase.api.errors import install_error_handlers
-from touchbase.api.routes import campaigns, customers, deliveries, enrollments, jobs
+from touchbase.api.routes import (
+    campaigns,
+    customers,
+    deliveries,
+    enrollments,
+    jobs,
+    webhook_endpoints,
+)
 
 DESCRIPTION = """\
 Push jobs into touchbase and read back what happened.
@@ -26,5 +33,5 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
-for module in (customers, jobs, enrollments, campaigns, deliveries):
+for module in (customers, jobs, enrollments, campaigns, deliveries, webhook_endpoints):
     api.add_router("/", module.router)

@@ -1,7 +1,7 @@
 """Request and response bodies of the API. Times are ISO-8601 in UTC."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import AfterValidator, Field, PlainSerializer
@@ -111,8 +111,8 @@ class JobIn(Schema):
     )
     customer_id: Id | None = Field(None, description="An existing customer; or give `customer`.")
     customer: JobCustomerIn | None = None
-    service_type: Text(40)
-    status: Text(20) = "scheduled"
+    service_type: Text(40) | None = Field(None, description="Required for a new job.")
+    status: Text(20) = Field("scheduled", description="scheduled (default), completed...")
     technician_name: Text(100) = ""
     notes: Text(10000) = ""
     completed_at: UtcIn | None = Field(None, description="Defaults to now for completed jobs.")
@@ -153,6 +153,29 @@ class JobOut(Schema):
     enrollment: JobEnrollmentOut
     created_at: UtcOut
     updated_at: UtcOut
+
+
+MAX_BATCH_JOBS = 1_000
+
+
+class JobBatchIn(Schema):
+    jobs: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_JOBS,
+        description="Up to 1,000 jobs, each a `JobIn` (as for `POST /jobs`), checked on its "
+        "own: a bad one is refused in its result, the others are written.",
+    )
+
+
+class JobBatchResultOut(Schema):
+    index: int = Field(description="The job's position in `jobs`.")
+    status: int = Field(description="201 created, 200 updated (or unchanged), 422 refused")
+    job: JobOut | None = None
+    error: ErrorBody | None = None
+
+
+class JobBatchOut(Schema):
+    results: list[JobBatchResultOut]
 
 
 class JobPage(Schema):

@@ -3,12 +3,11 @@ campaign, or says exactly why not.
 """
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from touchbase import clock
 from touchbase.campaigns.models import (
@@ -24,6 +23,7 @@ from touchbase.customers.models import Customer
 from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.tenancy.models import Business
+from touchbase.webhooks.events import emit_enrollment_events
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def manually_enroll_job(*, job: Job, campaign: Campaign | None = None) -> Enroll
     return enroll_job(job, campaign, force_cooldown_override=True, manual=True)
 
 
-def _set_outcome(job: Job, result: EnrollmentResult, now: datetime | None = None) -> None:
+def set_outcome(job: Job, result: EnrollmentResult, now: datetime | None = None) -> None:
     job.enrollment_outcome = result.outcome
     job.enrollment_reason = result.skip_reason or ("error" if result.error else "")
     job.enrollment_detail = result.detail[:255]
@@ -118,7 +118,7 @@ def _set_outcome(job: Job, result: EnrollmentResult, now: datetime | None = None
 
 
 def remember_outcome(job: Job, result: EnrollmentResult) -> None:
-    _set_outcome(job, result)
+    set_outcome(job, result)
     Job.objects.filter(pk=job.pk).update(
         enrollment_outcome=job.enrollment_outcome,
         enrollment_reason=job.enrollment_reason,
@@ -169,14 +169,89 @@ def _first_due(business: Business, job: Job, first: Touch, now: datetime) -> dat
     return now + timedelta(hours=hours)
 
 
-def _enroll(
-    job: Job, campaign: Campaign | None, force_cooldown_override: bool, manual: bool
-) -> EnrollmentResult:
-    job = Job.objects.select_related("business").get(pk=job.pk)
+@dataclass(frozen=True)
+class Plan:
+    """`decide`'s answer when the job is to be enrolled."""
+
+    campaign: Campaign
+    first: Touch
+    first_due: datetime
+    stop: list[Enrollment]  # the customer's live sequences, stopped as `repeat_job`
+
+
+def status_skip(job: Job) -> EnrollmentResult | None:
+    """Rule 1: only a completed job is enrolled."""
     if job.status == JobStatus.DO_NOT_SEND:
         return EnrollmentResult.skip(SkipReason.DO_NOT_SEND)
     if job.status != JobStatus.COMPLETED:
         return EnrollmentResult.skip(SkipReason.NOT_COMPLETED)
+    return None
+
+
+def decide(
+    *,
+    job: Job,
+    business: Business,
+    campaign: Campaign | None,
+    touches: list[Touch],
+    live: list[Enrollment],
+    last_enrolled_at: datetime | None,
+    now: datetime,
+    force_cooldown_override: bool = False,
+) -> EnrollmentResult | Plan:
+    """The rules of PRODUCT §1 for one job, on facts already loaded (`enroll_job` loads them
+    for one job, `enroll_jobs` for a batch): the skip or failure to record, or the Plan."""
+    skipped = status_skip(job)
+    if skipped is not None:
+        return skipped
+    if campaign is None:
+        return _no_matching_campaign(job)
+    if not touches:
+        return _no_touches(campaign)
+    for enrollment in live:
+        if enrollment.job_id == job.pk:
+            return EnrollmentResult.skip(
+                SkipReason.ALREADY_ENROLLED,
+                enrollment_id=enrollment.pk,
+                detail="This job's customer is already in its sequence",
+            )
+    if not force_cooldown_override and _in_cooldown(business, last_enrolled_at, now):
+        return _cooldown(business, last_enrolled_at)
+    return Plan(campaign, touches[0], _first_due(business, job, touches[0], now), list(live))
+
+
+def build_enrollment(
+    job: Job, plan: Plan, now: datetime, *, manual: bool = False
+) -> tuple[Enrollment, Delivery]:
+    """The unsaved enrollment (active at touch 1) and its first delivery."""
+    enrollment = Enrollment(
+        business_id=job.business_id,
+        campaign_id=plan.campaign.pk,
+        job_id=job.pk,
+        customer_id=job.customer_id,
+        status=EnrollmentStatus.ACTIVE,
+        current_position=1,
+        manual=manual,
+        enrolled_at=now,
+    )
+    delivery = Delivery(
+        business_id=job.business_id,
+        position=1,
+        channel=plan.first.channel,
+        scheduled_at=plan.first_due,
+        send_after=plan.first_due,
+        status=DeliveryStatus.PENDING,
+    )
+    return enrollment, delivery
+
+
+def _enroll(
+    job: Job, campaign: Campaign | None, force_cooldown_override: bool, manual: bool
+) -> EnrollmentResult:
+    job = Job.objects.select_related("business").get(pk=job.pk)
+    skipped = status_skip(job)
+    if skipped is not None:
+        return skipped
     business = job.business
 
     # Every enrollment decision for one customer runs one at a time: the row lock serialises
@@ -191,64 +266,39 @@ def _enroll(
             return EnrollmentResult.failure(problem)
     else:
         campaign = find_campaign_for(business=business, service_type=job.service_type)
-        if campaign is None:
-            return _no_matching_campaign(job)
-    touches = list(campaign.touches.order_by("position"))
-    if not touches:
-        return _no_touches(campaign)
-
     now = clock.now()
-    live = list(Enrollment.objects.filter(customer=customer, status__in=LIVE_ENROLLMENT_STATUSES))
-    for enrollment in live:
-        if enrollment.job_id == job.pk:
-            return EnrollmentResult.skip(
-                SkipReason.ALREADY_ENROLLED,
-                enrollment_id=enrollment.pk,
-                detail="This job's customer is already in its sequence",
-            )
-
-    if not force_cooldown_override:
-        last_enrolled_at = (
-            Enrollment.objects.filter(customer=customer)
-            .order_by("-enrolled_at")
-            .values_list("enrolled_at", flat=True)
-            .first()
-        )
-        if _in_cooldown(business, last_enrolled_at, now):
-            return _cooldown(business, last_enrolled_at)
-
+    decision = decide(
+        job=job,
+        business=business,
+        campaign=campaign,
+        touches=list(campaign.touches.order_by("position")) if campaign else [],
+        live=list(
+            Enrollment.objects.filter(customer=customer, status__in=LIVE_ENROLLMENT_STATUSES)
+        ),
+        last_enrolled_at=Enrollment.objects.filter(customer=customer)
+        .order_by("-enrolled_at")
+        .values_list("enrolled_at", flat=True)
+        .first(),
+        now=now,
+        force_cooldown_override=force_cooldown_override,
+    )
+    if isinstance(decision, EnrollmentResult):
+        return decision
     stop_enrollments(
-        Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in live]),
+        Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in decision.stop]),
         reason=StopReason.REPEAT_JOB,
     )
-
-    first = touches[0]
-    first_due = _first_due(business, job, first, now)
+    enrollment, delivery = build_enrollment(job, decision, now, manual=manual)
     try:
         with transaction.atomic():
-            enrollment = Enrollment.objects.create(
-                business=business,
-                campaign=campaign,
-                job=job,
-                customer=customer,
-                status=EnrollmentStatus.ACTIVE,
-                current_position=1,
-                manual=manual,
-                enrolled_at=now,
-            )
+            enrollment.save()
     except IntegrityError:
         # The partial unique index caught a concurrent enrollment of this customer.
         return EnrollmentResult.skip(SkipReason.ALREADY_ENROLLED)
-    Delivery.objects.create(
-        business=business,
-        enrollment=enrollment,
-        position=1,
-        channel=first.channel,
-        scheduled_at=first_due,
-        send_after=first_due,
-        status=DeliveryStatus.PENDING,
-    )
-    return EnrollmentResult.enrolled(enrollment, campaign)
+    delivery.enrollment = enrollment
+    delivery.save()
+    emit_enrollment_events([enrollment], "enrollment.created")
+    return EnrollmentResult.enrolled(enrollment, decision.campaign)
 
 
 def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -> int:
@@ -268,6 +318,7 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
         Delivery.objects.filter(enrollment_id__in=ids, status__in=UNCLAIMED_STATUSES).update(
             status=DeliveryStatus.CANCELLED, skip_reason=reason, updated_at=now
         )
+        emit_enrollment_events(ids, "enrollment.stopped", reason=str(reason))
     return len(ids)
 
 
@@ -305,127 +356,3 @@ def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
         if all(channel_block(customer, channel) for channel in remaining_channels(enrollment)):
             stopped += stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
     return stopped
-
-
-def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
-    """`enroll_job` for many jobs at once (CSV import): set-wise reads, bulk writes.
-
-    Every job gets the result `enroll_job(job)` would give if the jobs were enrolled one
-    after another in this order, and remembers it. The common case - a customer with no
-    live enrollment who appears once in the batch - is decided here with the same rules and
-    messages; any other job (a repeat job that must stop a live sequence, a customer seen
-    earlier in the batch) goes through `enroll_job` itself, after this batch's enrollments
-    are written, in order. Customers are locked as `enroll_job` locks them.
-    """
-    results: dict[int, EnrollmentResult] = {}
-    if not jobs:
-        return results
-    with transaction.atomic():
-        fresh = Job.objects.select_related("business").in_bulk([job.pk for job in jobs])
-        ordered = [fresh[job.pk] for job in jobs if job.pk in fresh]
-        customer_ids = sorted(
-            {job.customer_id for job in ordered if job.status == JobStatus.COMPLETED}
-        )
-        list(
-            Customer.objects.select_for_update()
-            .filter(pk__in=customer_ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        live_customers = set(
-            Enrollment.objects.filter(
-                customer_id__in=customer_ids, status__in=LIVE_ENROLLMENT_STATUSES
-            ).values_list("customer_id", flat=True)
-        )
-        last_enrolled = dict(
-            Enrollment.objects.filter(customer_id__in=customer_ids)
-            .values("customer_id")
-            .annotate(last=Max("enrolled_at"))
-            .values_list("customer_id", "last")
-        )
-        campaigns: dict[tuple[int, str], Campaign | None] = {}
-        touches: dict[int, list[Touch]] = {}
-        now = clock.now()
-        seen: set[int] = set()
-        later: list[Job] = []
-        planned: list[tuple[Job, Campaign, Touch]] = []
-        for job in ordered:
-            if job.status == JobStatus.DO_NOT_SEND:
-                results[job.pk] = EnrollmentResult.skip(SkipReason.DO_NOT_SEND)
-                continue
-            if job.status != JobStatus.COMPLETED:
-                results[job.pk] = EnrollmentResult.skip(SkipReason.NOT_COMPLETED)
-                continue
-            if job.customer_id in seen or job.customer_id in live_customers:
-                later.append(job)
-                continue
-            seen.add(job.customer_id)
-            business = job.business
-            key = (business.pk, job.service_type)
-            if key not in campaigns:
-                campaigns[key] = find_campaign_for(business=business, service_type=job.service_type)
-            campaign = campaigns[key]
-            if campaign is None:
-                results[job.pk] = _no_matching_campaign(job)
-                continue
-            if campaign.pk not in touches:
-                touches[campaign.pk] = list(campaign.touches.order_by("position"))
-            if not touches[campaign.pk]:
-                results[job.pk] = _no_touches(campaign)
-                continue
-            last_enrolled_at = last_enrolled.get(job.customer_id)
-            if _in_cooldown(business, last_enrolled_at, now):
-                results[job.pk] = _cooldown(business, last_enrolled_at)
-                continue
-            planned.append((job, campaign, touches[campaign.pk][0]))
-
-        enrollments = Enrollment.objects.bulk_create(
-            Enrollment(
-                business_id=job.business_id,
-                campaign=campaign,
-                job=job,
-                customer_id=job.customer_id,
-                status=EnrollmentStatus.ACTIVE,
-                current_position=1,
-                enrolled_at=now,
-            )
-            for job, campaign, _ in planned
-        )
-        deliveries = []
-        for enrollment, (job, campaign, first) in zip(enrollments, planned, strict=True):
-            due = _first_due(job.business, job, first, now)
-            deliveries.append(
-                Delivery(
-                    business_id=job.business_id,
-                    enrollment=enrollment,
-                    position=1,
-                    channel=first.channel,
-                    scheduled_at=due,
-                    send_after=due,
-                    status=DeliveryStatus.PENDING,
-                )
-            )
-            results[job.pk] = EnrollmentResult.enrolled(enrollment, campaign)
-        Delivery.objects.bulk_create(deliveries)
-        # Remember every outcome; jobs with the same outcome share one UPDATE.
-        same_outcome: dict[tuple, list[int]] = {}
-        for job in ordered:
-            if job.pk in results:
-                _set_outcome(job, results[job.pk], now)
-                key = (
-                    job.enrollment_outcome,
-                    job.enrollment_reason,
-                    job.enrollment_detail,
-                    job.enrollment_checked_at,
-                )
-                same_outcome.setdefault(key, []).append(job.pk)
-        for (outcome, reason, detail, checked_at), pks in same_outcome.items():
-            Job.objects.filter(pk__in=pks).update(
-                enrollment_outcome=outcome,
-                enrollment_reason=reason,
-                enrollment_detail=detail,
-                enrollment_checked_at=checked_at,
-            )
-        for job in later:
-            results[job.pk] = enroll_job(job)
-    return results

@@ -32,6 +32,7 @@ from touchbase.channels import Channel
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import Business
+from touchbase.tenancy.setup import require_setup
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def _save_new_campaign(
     if status not in CampaignStatus.values:
         raise ValidationError({"status": f"{status!r} is not one of: active, paused"})
     touches = _clean_touches(business, touches)
+    if status == CampaignStatus.ACTIVE:
+        require_setup(business)
     _check_slot_free(business=business, service_type=service_type, status=status)
     try:
         with transaction.atomic():
@@ -291,6 +294,7 @@ def resume_campaign(*, campaign: Campaign) -> int:
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.status != CampaignStatus.PAUSED:
             return 0
+        require_setup(campaign.business)
         _check_slot_free(
             business=campaign.business,
             service_type=campaign.service_type,

@@ -18,6 +18,7 @@ from touchbase.customers.models import (
 )
 from touchbase.tenancy.models import Business
 from touchbase.validation import validate_time_zone
+from touchbase.webhooks.events import emit_opt_out
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -42,8 +43,8 @@ def normalize_email(raw: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": f"{email!r} is not a valid email address"}) from None
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    # Lower case as a whole: the matching rule treats PAT@x.com and pat@x.com as one person.
+    return email.lower()
 
 
 def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +82,34 @@ def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def build_customer(
+    business: Business, fields: dict[str, Any], *, suppressed: bool, now
+) -> Customer:
+    """A new, unsaved customer from cleaned fields (create_customer and bulk intake)."""
+    customer = Customer(business=business, **fields)
+    if customer.phone and suppressed:
+        # The number texted STOP before (perhaps as another customer): keep it revoked.
+        customer.sms_consent = SmsConsent.REVOKED
+        customer.sms_consent_changed_at = now
+    return customer
+
+
+def consent_record(
+    customer: Customer, *, granted: bool, source: str, disclosure_text: str, recorded_by: str, now
+) -> ConsentRecord:
+    """The unsaved consent record of an opt-in or opt-out (PRODUCT §8)."""
+    return ConsentRecord(
+        business_id=customer.business_id,
+        customer=customer,
+        phone=customer.phone,
+        action=ConsentRecord.Action.OPT_IN if granted else ConsentRecord.Action.OPT_OUT,
+        source=source,
+        disclosure_text=disclosure_text,
+        recorded_by=recorded_by,
+        created_at=now,
+    )
+
+
 def create_customer(
     *,
     business: Business,
@@ -97,12 +126,11 @@ def create_customer(
         {"name": name, "email": email, "phone": phone, "time_zone": time_zone}
     )
     with transaction.atomic():
-        customer = Customer.objects.create(business=business, **fields)
-        if customer.phone and is_suppressed(business=business, phone=customer.phone):
-            # The number texted STOP before (perhaps as another customer): keep it revoked.
-            customer.sms_consent = SmsConsent.REVOKED
-            customer.sms_consent_changed_at = clock.now()
-            customer.save(update_fields=["sms_consent", "sms_consent_changed_at"])
+        suppressed = bool(fields.get("phone")) and is_suppressed(
+            business=business, phone=fields["phone"]
+        )
+        customer = build_customer(business, fields, suppressed=suppressed, now=clock.now())
+        customer.save()
         if sms_consent and customer.phone:
             record_sms_consent(
                 customer=customer,
@@ -172,16 +200,16 @@ def record_sms_consent(
                 phone=customer.phone,
                 defaults={"reason": source, "created_at": now},
             )
-        return ConsentRecord.objects.create(
-            business_id=customer.business_id,
-            customer=customer,
-            phone=customer.phone,
-            action=ConsentRecord.Action.OPT_IN if granted else ConsentRecord.Action.OPT_OUT,
+        record = consent_record(
+            customer,
+            granted=granted,
             source=source,
             disclosure_text=disclosure_text,
             recorded_by=recorded_by,
-            created_at=now,
+            now=now,
         )
+        record.save()
+        return record
 
 
 def delete_customer(*, customer: Customer) -> None:
@@ -209,6 +237,8 @@ def record_email_opt_out(*, customer: Customer, reason: str = "unsubscribe") -> 
             email_opted_out_at=clock.now()
         )
         customer.refresh_from_db()
+        if changed:
+            emit_opt_out(customer, "email", reason)
         stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_EMAIL)
     return bool(changed)
 
@@ -241,6 +271,7 @@ def record_sms_opt_out(*, customer: Customer, source: str, disclosure_text: str 
             disclosure_text=disclosure_text,
             recorded_by=source,
         )
+        emit_opt_out(customer, "sms", source)
         stop_if_unreachable(customer=customer, reason=StopReason.OPTED_OUT_SMS)
 
 

@@ -85,6 +85,7 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
     Returns (released, made uncertain).
     """
     from touchbase.delivery.sequencing import advance, load_touches
+    from touchbase.webhooks.events import emit_delivery_events
 
     release = {
         "status": DeliveryStatus.PENDING,
@@ -111,5 +112,6 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
                 error_message="the worker stopped while sending; the provider may have sent it",
                 updated_at=now,
             )
+            emit_delivery_events(called, type="delivery.uncertain")
             advance(called, load_touches(d.enrollment.campaign_id for d in called), now)
     return released, len(called)

@@ -2,13 +2,15 @@
 
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
 2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
-   active -> cancelled; a business whose owner has not confirmed their email -> deferred;
-   no address / no consent / opted out -> skipped (the sequence goes on); outside the
-   recipient's send window -> deferred into the next window, or skipped (`no_legal_window`)
-   when the rules leave none; over a recipient cap or the business's throttle -> deferred;
-   otherwise rendered and marked `sending` with the exact message stored, before any
-   provider is called. An exception while deciding one delivery fails that delivery alone
-   (`internal_error`, with the exception's class and message).
+   active -> cancelled; business not set up (no review destination or postal address) ->
+   held (`setup_incomplete`) until its settings are saved complete; a business whose
+   owner has not confirmed their email -> deferred; no address / no consent / opted out ->
+   skipped (the sequence goes on); outside the recipient's send window -> deferred into the
+   next window, or skipped (`no_legal_window`) when the rules leave none; over a recipient
+   cap or the business's throttle -> deferred; otherwise rendered and marked `sending` with
+   the exact message stored, before any provider is called. An exception while deciding
+   one delivery fails that delivery alone (`internal_error`, with the exception's class
+   and message).
 3. Send, and 4. record each answer as it arrives (recording.py): calls start only as
    threads free up, each committed as started just before it is made; outcomes are written
    in small transactions retried through a lost database connection.
@@ -48,6 +50,8 @@ from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
 from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
 from touchbase.tenancy.models import Membership
+from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
+from touchbase.webhooks.events import emit_delivery_events
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +193,7 @@ class DeliveryEngine(SendAndRecord):
                 ):
                     resolved.append(delivery)
             update_rows(deliveries, DECIDED_FIELDS)
+            emit_delivery_events(resolved)
             throttle.save()
             advance(resolved, context.touches, now)
         return sends, context.touches
@@ -208,6 +213,12 @@ class DeliveryEngine(SendAndRecord):
                 status=DeliveryStatus.CANCELLED,
                 skip_reason=f"enrollment_{enrollment.status}",
                 **release,
+            )
+        if not setup_complete(delivery.business):
+            # No footer address or no review destination: hold rather than send an email
+            # the law forbids or a link that leads nowhere; saving the settings releases it.
+            return self._set(
+                delivery, status=DeliveryStatus.HELD, defer_reason=SETUP_INCOMPLETE, **release
             )
         touch = context.touch_of(delivery)
         if touch is None:  # the owner shortened the campaign past this touch

@@ -28,6 +28,7 @@ from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import TouchMap, advance
+from touchbase.webhooks.events import emit_delivery_events
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +252,7 @@ class SendAndRecord:
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
             update_rows(updated, OUTCOME_FIELDS)
+            emit_delivery_events(resolved)
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)

@@ -15,6 +15,7 @@ from touchbase.campaigns.models import (
     Touch,
 )
 from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.webhooks.events import emit_enrollment_events
 
 TouchMap = dict[tuple[int, int], Touch]
 
@@ -70,4 +71,8 @@ def advance(resolved: list[Delivery], touches: TouchMap, now: datetime) -> None:
     if completed:
         Enrollment.objects.filter(pk__in=completed, status__in=LIVE_ENROLLMENT_STATUSES).update(
             status=EnrollmentStatus.COMPLETED, completed_at=now
+        )
+        ended = set(completed)
+        emit_enrollment_events(
+            [d.enrollment for d in resolved if d.enrollment_id in ended], "enrollment.completed"
         )

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from touchbase import clock
-from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES
+from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, EnrollmentStatus
 from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.tenancy.models import Business
+from touchbase.tenancy.setup import SETUP_INCOMPLETE
 
 
 def _claim_uncertain(delivery: Delivery, **changes) -> None:
@@ -99,3 +101,15 @@ def resolve_uncertain(
         for name, value in changes.items():
             setattr(delivery, name, value)
     return bool(resolved)
+
+
+def release_setup_holds(*, business: Business) -> int:
+    """The business has finished its setup: the touches the worker held for it become due
+    now (the worker applies every other rule when it claims them). Returns how many."""
+    now = clock.now()
+    return Delivery.objects.filter(
+        business=business,
+        status=DeliveryStatus.HELD,
+        defer_reason=SETUP_INCOMPLETE,
+        enrollment__status=EnrollmentStatus.ACTIVE,
+    ).update(status=DeliveryStatus.PENDING, send_after=now, defer_reason="", updated_at=now)

@@ -18,6 +18,7 @@ from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.resilience import CONNECTION_ERRORS, Backoff, reset_connection
 from touchbase.delivery.wakeup import DueListener, listen_conninfo
 from touchbase.ops.heartbeats import record_heartbeat
+from touchbase.ops.periodic import run_periodic_duties
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Worker:
                 logger.warning("reaped leases: %d released, %d uncertain", released, uncertain)
             self.last_reap = now
         outcome = self.engine.run_batch()
+        run_periodic_duties(wait=self.once)  # webhooks, digests: off this thread unless --once
         self.totals["claimed"] += outcome.claimed
         self.totals.update(outcome.counts)
         return outcome.claimed

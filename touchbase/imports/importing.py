@@ -1,12 +1,13 @@
 """CSV import of customers and of jobs: the service behind `touchbase import` and the web
 app's import page.
 
-Each row is validated and written on its own (a savepoint per row, a transaction per chunk
-of rows): good rows are imported, a bad row is written to the error CSV with its row
-number, column and reason, and never stops the rest. Re-importing a file changes nothing:
-customers are matched by email, then phone; jobs by external id. Completed jobs go through
-the same services as every other job, so their customers are enrolled as usual. A dry run
-does all of it inside one transaction and rolls it back: the preview is exact.
+Rows are read as the file streams, checked by the intake validator (the one every entry
+point uses) and written a chunk at a time through the set-based intake path
+(`touchbase.intake.bulk`): good rows are imported, a bad row is written to the error CSV
+with its row number, column and reason, and never stops the rest. Re-importing a file
+changes nothing: customers are matched by the one rule (`touchbase.intake.matching`), jobs by
+external id. Completed jobs enroll their customers through the engine's batch entry point.
+A dry run does all of it inside one transaction and rolls it back: the preview is exact.
 """
 
 import csv
@@ -15,28 +16,23 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import BinaryIO, TextIO
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from touchbase.campaigns.enrollment import enroll_jobs
-from touchbase.customers.matching import match_or_create_customer
 from touchbase.customers.models import ConsentSource
-from touchbase.customers.services import normalize_email, normalize_phone
 from touchbase.imports.reading import FileProblem, Row, build_aliases, read_rows
-from touchbase.jobs.models import Job, JobStatus
-from touchbase.jobs.services import ENROLLMENT_TRIGGERS
-from touchbase.jobs.services import _enroll_after_save as enroll_after_save
-from touchbase.jobs.upsert import upsert_job
-from touchbase.service_types import parse_service_type, unknown_service_type_message
+from touchbase.imports.spreadsheet import safe_cells
+from touchbase.intake.bulk import ItemResult, take_jobs
+from touchbase.intake.matching import match_or_create_customer
+from touchbase.intake.pipeline import take_job
+from touchbase.intake.schema import JobIntake, clean_customer, clean_job
 from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 500
+CHUNK_ROWS = 1000
 KEPT_ERRORS = 50  # the report keeps the first few for display; all go to the error CSV
 
 CUSTOMER_COLUMNS = {
@@ -86,33 +82,6 @@ JOB_COLUMNS = {
     "technician_name": ["technician", "tech", "assigned to", "employee"],
     "notes": ["note", "description", "comments", "job notes"],
 }
-TRUE_WORDS = {"yes", "y", "true", "1", "x", "opted in", "opt in", "granted"}
-FALSE_WORDS = {"no", "n", "false", "0", "", "opted out", "none"}
-STATUS_WORDS = {
-    "completed": JobStatus.COMPLETED,
-    "complete": JobStatus.COMPLETED,
-    "done": JobStatus.COMPLETED,
-    "finished": JobStatus.COMPLETED,
-    "closed": JobStatus.COMPLETED,
-    "scheduled": JobStatus.SCHEDULED,
-    "open": JobStatus.SCHEDULED,
-    "pending": JobStatus.SCHEDULED,
-    "booked": JobStatus.SCHEDULED,
-    "do not send": JobStatus.DO_NOT_SEND,
-    "do_not_send": JobStatus.DO_NOT_SEND,
-    "dnd": JobStatus.DO_NOT_SEND,
-}
-DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y %I:%M %p",
-    "%m/%d/%Y %I:%M:%S %p",
-    "%m/%d/%Y",
-    "%m/%d/%y",
-)
 
 
 @dataclass(frozen=True)
@@ -135,6 +104,7 @@ class ImportReport:
     enrolled: int = 0
     not_enrolled: Counter = field(default_factory=Counter)  # skip reason / error -> jobs
     unknown_columns: list[str] = field(default_factory=list)
+    more_rows: bool = False  # stopped at max_rows (a preview) with rows left in the file
     first_errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -142,103 +112,116 @@ class ImportReport:
         return self.created + self.updated + self.unchanged
 
 
-class _RowFailed(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
-
-
 def _errors_of(exc: ValidationError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {name: "; ".join(messages) for name, messages in exc.message_dict.items()}
-    return {"": "; ".join(exc.messages)}
+    """Intake's field names as the file's columns (`customer.phone` is the phone column)."""
+    if not hasattr(exc, "error_dict"):
+        return {"": "; ".join(exc.messages)}
+    return {
+        name.removeprefix("customer."): "; ".join(messages)
+        for name, messages in exc.message_dict.items()
+    }
 
 
-def _name(values: dict[str, str]) -> str:
-    name = values.get("name", "")
-    if not name:
-        name = " ".join(filter(None, [values.get("first_name", ""), values.get("last_name", "")]))
-    return name
+def _customer_values(values: dict[str, str]) -> dict[str, str]:
+    name = values.get("name", "") or " ".join(
+        filter(None, [values.get("first_name", ""), values.get("last_name", "")])
+    )
+    customer = {"name": name}
+    for column in ("email", "phone", "time_zone", "sms_consent"):
+        customer[column] = values.get(column, "")
+    return customer
 
 
-def _consent(values: dict[str, str]) -> bool:
-    raw = values.get("sms_consent", "").strip().lower()
-    if raw in TRUE_WORDS:
-        return True
-    if raw in FALSE_WORDS:
-        return False
-    raise _RowFailed({"sms_consent": f"{raw!r} is not yes or no"})
+def _job_values(values: dict[str, str], enroll: bool) -> dict:
+    job = {"customer": _customer_values(values), "enroll": enroll}
+    for column in ("external_id", "service_type", "status", "completed_at"):
+        job[column] = values.get(column, "")
+    for column in ("technician_name", "notes"):
+        if column in values:
+            job[column] = values[column]
+    return job
 
 
-def _customer(business: Business, values: dict[str, str], *, update: bool, recorded_by: str):
-    errors: dict[str, str] = {}
-    name = _name(values)
-    if not name:
-        errors["name"] = "is required"
+def _count(report: "ImportReport", result: ItemResult) -> None:
+    if result.created:
+        report.created += 1
+    elif result.updated:
+        report.updated += 1
+    else:
+        report.unchanged += 1
+    outcome = result.enrollment
+    if outcome is None:
+        return
+    if outcome.success:
+        report.enrolled += 1
+    elif not (outcome.skipped and outcome.skip_reason == "do_not_send"):
+        report.not_enrolled[outcome.skip_reason or "error"] += 1
+
+
+def _import_job_chunk(
+    business: Business, rows: list[Row], by: str, enroll: bool, report: "ImportReport", fail
+) -> None:
+    """Validate the chunk, then write its good rows together. Should the set-based write
+    fail unexpectedly, the chunk is written again one row at a time, so a row the bulk path
+    cannot take fails alone, with its reason."""
+    good: list[tuple[Row, JobIntake]] = []
+    for row in rows:
+        try:
+            intake = clean_job(
+                _job_values(row.values, enroll),
+                zone=business.time_zone,
+                default_status="completed",
+                require_external_id=True,
+            )
+        except ValidationError as exc:
+            fail(row, _errors_of(exc))
+        else:
+            good.append((row, intake))
     try:
-        consent = _consent(values)
-    except _RowFailed as exc:
-        errors.update(exc.errors)
-        consent = False
-    if not values.get("email") and not values.get("phone"):
-        errors["email"] = "an email or a phone number is required"
-    if errors:
-        # Name the contact columns' problems too, not only the first one found.
-        for column, normalize in (("email", normalize_email), ("phone", normalize_phone)):
-            try:
-                normalize(values.get(column, ""))
-            except ValidationError as exc:
-                errors.update(_errors_of(exc))
-        raise _RowFailed(errors)
-    return match_or_create_customer(
+        with transaction.atomic():
+            results = take_jobs(
+                business=business,
+                intakes=[intake for _, intake in good],
+                recorded_by=by,
+                consent_source=ConsentSource.IMPORT,
+            )
+            for (row, _), result in zip(good, results, strict=True):
+                if result.errors:
+                    fail(row, {k.removeprefix("customer."): v for k, v in result.errors.items()})
+                else:
+                    _count(report, result)
+        return
+    except Exception:
+        logger.exception("bulk import of a chunk failed; importing it row by row")
+    for row, intake in good:
+        try:
+            with transaction.atomic():
+                taken = take_job(
+                    business=business,
+                    intake=intake,
+                    recorded_by=by,
+                    consent_source=ConsentSource.IMPORT,
+                )
+        except ValidationError as exc:
+            fail(row, _errors_of(exc))
+        except Exception as exc:  # reported on the row; the rest goes on
+            logger.exception("import row %s failed", row.number)
+            fail(row, {"": f"unexpected error: {type(exc).__name__}"})
+        else:
+            _count(
+                report,
+                ItemResult(job=taken.job, created=taken.created, enrollment=taken.enrollment),
+            )
+
+
+def _import_customer_row(business: Business, row: Row, by: str, report) -> None:
+    match = match_or_create_customer(
         business=business,
-        name=name,
-        email=values.get("email", ""),
-        phone=values.get("phone", ""),
-        time_zone=values.get("time_zone", ""),
-        sms_consent=consent,
+        given=clean_customer(_customer_values(row.values)),
         consent_source=ConsentSource.IMPORT,
-        recorded_by=recorded_by,
-        update_existing=update,
+        recorded_by=by,
+        update_existing=True,
     )
-
-
-def _completed_at(raw: str, business: Business) -> datetime | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-        for pattern in DATE_FORMATS:
-            try:
-                parsed = datetime.strptime(raw, pattern)
-                break
-            except ValueError:
-                continue
-    if parsed is None:
-        raise _RowFailed(
-            {"completed_at": f"{raw!r} is not a date (use 2026-03-02, 03/02/2026 or ISO 8601)"}
-        )
-    if parsed.tzinfo is None:  # a local time of the business
-        parsed = parsed.replace(tzinfo=ZoneInfo(business.time_zone))
-    return parsed.astimezone(UTC)
-
-
-def _status(raw: str) -> str:
-    key = raw.strip().lower().replace("-", " ")
-    if not key:
-        return JobStatus.COMPLETED
-    if key in STATUS_WORDS:
-        return STATUS_WORDS[key]
-    raise _RowFailed(
-        {"status": f"{raw!r} is not a job status (completed, scheduled or do not send)"}
-    )
-
-
-def _import_customer_row(business: Business, row: Row, report: ImportReport, by: str) -> None:
-    match = _customer(business, row.values, update=True, recorded_by=by)
     if match.created:
         report.created += 1
     elif match.changed:
@@ -247,110 +230,16 @@ def _import_customer_row(business: Business, row: Row, report: ImportReport, by:
         report.unchanged += 1
 
 
-def _import_job_row(
-    business: Business,
-    row: Row,
-    report: ImportReport,
-    by: str,
-    enroll: bool,
-    deferred: "_DeferredEnrollment",
-) -> None:
-    """Check every column first so a bad row is reported with all its problems at once; the
-    row's savepoint undoes a customer created for a row that then fails."""
-    values = row.values
-    errors: dict[str, str] = {}
-    external_id = values.get("external_id", "")
-    if not external_id:
-        errors["external_id"] = "is required (it makes re-importing the file safe)"
-    service_type = values.get("service_type", "")
-    if parse_service_type(service_type) is None:
-        errors["service_type"] = unknown_service_type_message(service_type)
-    status = completed_at = customer = None
-    try:
-        status = _status(values.get("status", ""))
-    except _RowFailed as exc:
-        errors.update(exc.errors)
-    try:
-        completed_at = _completed_at(values.get("completed_at", ""), business)
-    except _RowFailed as exc:
-        errors.update(exc.errors)
-    try:
-        customer = _customer(business, values, update=False, recorded_by=by).customer
-    except _RowFailed as exc:
-        errors.update(exc.errors)
-    except ValidationError as exc:
-        errors.update(_errors_of(exc))
-    if errors:
-        raise _RowFailed(errors)
-    fields = {
-        "customer": customer,
-        "service_type": service_type,
-        "status": status,
-        "technician_name": values.get("technician_name", ""),
-        "notes": values.get("notes", ""),
-    }
-    existing = Job.objects.filter(business=business, external_id=external_id).first()
-    if existing is not None and existing.pk in deferred:
-        deferred.flush()  # the same job twice in a chunk: enroll the first version first
-        existing.refresh_from_db()
-    if existing is not None and _same(existing, fields):
-        report.unchanged += 1
-        return
-    if completed_at is not None:
-        fields["completed_at"] = completed_at
-    upserted = upsert_job(
-        business=business, external_id=external_id, enroll_in_campaign=False, **fields
-    )
-    report.created += upserted.created
-    report.updated += not upserted.created
-    job = upserted.result.job
-    # The completion trigger of create_job / update_job, with the engine run per chunk.
-    previous = None if existing is None else existing.status
-    if enroll and job.status in ENROLLMENT_TRIGGERS and job.status != previous:
-        deferred.add(job)
-
-
-class _DeferredEnrollment:
-    """Jobs whose completion triggered enrollment, enrolled together at the end of each
-    chunk through the engine's batch entry point (same rules, same per-job outcome)."""
-
-    def __init__(self, report: ImportReport):
-        self.report = report
-        self.jobs: dict[int, Job] = {}
-
-    def __contains__(self, job_pk: int) -> bool:
-        return job_pk in self.jobs
-
-    def add(self, job: Job) -> None:
-        self.jobs[job.pk] = job
-
-    def flush(self) -> None:
-        jobs, self.jobs = list(self.jobs.values()), {}
-        if not jobs:
-            return
+def _customer_chunk(business: Business, rows: list[Row], by: str, report, fail) -> None:
+    for row in rows:
         try:
             with transaction.atomic():
-                results = enroll_jobs(jobs)
-        except Exception:
-            # Enrollment never blocks an import: fall back to one job at a time, which
-            # records an unexpected failure on the job instead of raising.
-            logger.exception("batch enrollment failed; enrolling one job at a time")
-            results = {job.pk: enroll_after_save(job) for job in jobs}
-        for result in results.values():
-            if result.success:
-                self.report.enrolled += 1
-            elif not (result.skipped and result.skip_reason == "do_not_send"):
-                self.report.not_enrolled[result.skip_reason or "error"] += 1
-
-
-def _same(job: Job, fields: dict) -> bool:
-    return (
-        job.customer_id == fields["customer"].pk
-        and job.service_type == parse_service_type(fields["service_type"])
-        and job.status == fields["status"]
-        and job.technician_name == fields["technician_name"].strip()
-        and job.notes == fields["notes"]
-    )
+                _import_customer_row(business, row, by, report)
+        except ValidationError as exc:
+            fail(row, _errors_of(exc))
+        except Exception as exc:  # reported on the row; the rest goes on
+            logger.exception("import row %s failed", row.number)
+            fail(row, {"": f"unexpected error: {type(exc).__name__}"})
 
 
 def _run(
@@ -363,11 +252,10 @@ def _run(
     on_row: Callable[[int], None] | None,
     required: list[tuple[str, ...]],
     aliases: dict[str, str],
-    import_row: Callable[[Row, ImportReport], None],
-    end_of_chunk: Callable[[], None] | None = None,
-    report: ImportReport | None = None,
+    import_chunk: Callable[[list[Row], ImportReport, Callable], None],
+    max_rows: int | None = None,
 ) -> ImportReport:
-    report = report or ImportReport(kind=kind, dry_run=dry_run)
+    report = ImportReport(kind=kind, dry_run=dry_run)
     columns, rows, report.encoding = read_rows(source, aliases)
     report.unknown_columns = columns.unknown
     present = set(columns.by_index.values())
@@ -385,13 +273,15 @@ def _run(
             if len(report.first_errors) < KEPT_ERRORS:
                 report.first_errors.append(RowError(row.number, column, reason))
             if writer is not None:
-                writer.writerow(
-                    [row.number, column, reason, *(row.values.get(name, "") for name in names)]
-                )
+                values = (row.values.get(name, "") for name in names)
+                writer.writerow(safe_cells([row.number, column, reason, *values]))
 
     def chunks() -> Iterator[list[Row]]:
         chunk: list[Row] = []
-        for row in rows:
+        for count, row in enumerate(rows):
+            if max_rows is not None and count >= max_rows:
+                report.more_rows = True
+                break
             chunk.append(row)
             if len(chunk) >= CHUNK_ROWS:
                 yield chunk
@@ -402,25 +292,16 @@ def _run(
     with transaction.atomic() if dry_run else nullcontext():
         for chunk in chunks():
             with transaction.atomic():
+                readable = []
                 for row in chunk:
                     report.rows += 1
                     if row.problem:
                         fail(row, {row.problem_column: row.problem})
                     else:
-                        try:
-                            with transaction.atomic():
-                                import_row(row, report)
-                        except _RowFailed as exc:
-                            fail(row, exc.errors)
-                        except ValidationError as exc:
-                            fail(row, _errors_of(exc))
-                        except Exception as exc:  # reported on the row; the rest goes on
-                            logger.exception("import row %s failed", row.number)
-                            fail(row, {"": f"unexpected error: {type(exc).__name__}"})
-                    if on_row is not None:
-                        on_row(row.number)
-                if end_of_chunk is not None:
-                    end_of_chunk()
+                        readable.append(row)
+                import_chunk(readable, report, fail)
+            if on_row is not None:
+                on_row(chunk[-1].number)
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -434,6 +315,7 @@ def import_customers(
     dry_run: bool = False,
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Import customers from a CSV file (binary stream). Matched by email, then phone:
     a matched customer takes the file's non-empty values; a new one is created."""
@@ -446,7 +328,10 @@ def import_customers(
         on_row=on_row,
         required=[("name", "first_name", "last_name"), ("email", "phone")],
         aliases=build_aliases(CUSTOMER_COLUMNS),
-        import_row=lambda row, report: _import_customer_row(business, row, report, recorded_by),
+        import_chunk=lambda rows, report, fail: _customer_chunk(
+            business, rows, recorded_by, report, fail
+        ),
+        max_rows=max_rows,
     )
 
 
@@ -459,13 +344,12 @@ def import_jobs(
     enroll: bool = True,
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
+    max_rows: int | None = None,
 ) -> ImportReport:
     """Import jobs from a CSV file (binary stream), one per external id: a known external id
     updates its job. The customer is matched by email, then phone, else created. A job that
     is (or becomes) completed enrolls its customer unless `enroll` is false. An empty status
     means completed; a date without a time zone is the business's local time."""
-    report = ImportReport(kind="jobs", dry_run=dry_run)
-    deferred = _DeferredEnrollment(report)
     return _run(
         kind="jobs",
         business=business,
@@ -480,9 +364,8 @@ def import_jobs(
             ("email", "phone"),
         ],
         aliases=build_aliases(JOB_COLUMNS),
-        import_row=lambda row, report: _import_job_row(
-            business, row, report, recorded_by, enroll, deferred
+        import_chunk=lambda rows, report, fail: _import_job_chunk(
+            business, rows, recorded_by, enroll, report, fail
         ),
-        end_of_chunk=deferred.flush,
-        report=report,
+        max_rows=max_rows,
     )

@@ -18,6 +18,7 @@ from touchbase.delivery.models import Delivery
 from touchbase.inbound.events import customer_of, store_event
 from touchbase.inbound.models import Feedback
 from touchbase.inbound.scanners import scanner_reason
+from touchbase.webhooks.events import emit_delivery_events
 
 FEEDBACK_MAX_LENGTH = 5000
 
@@ -42,6 +43,10 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
         method=method, user_agent=user_agent, sent_at=delivery.sent_at, now=now
     )
     kind = "review_link_scanned" if scanner else "review_clicked"
+    if not delivery.business.review_link:
+        # The page says the business has no review page yet: the customer could not
+        # review, so the click is recorded but must not end the sequence.
+        kind = "review_link_unset"
     stopped = False
     with transaction.atomic():
         event = store_event(
@@ -54,10 +59,11 @@ def record_click(*, delivery: Delivery, method: str = "GET", user_agent: str = "
             payload={"user_agent": user_agent[:300], "method": method, "scanner": scanner},
             occurred_at=now,
         )
-        if event is not None and not scanner:
+        if event is not None and kind == "review_clicked":
             stopped = stop_enrollment(
                 enrollment=delivery.enrollment, reason=StopReason.REVIEW_CLICKED
             )
+            emit_delivery_events([delivery], type="review_link.clicked")
     return ClickResult(
         destination=delivery.business.review_link,
         scanner=scanner,
@@ -110,6 +116,9 @@ def record_feedback(*, delivery: Delivery, message: str) -> FeedbackResult:
                 occurred_at=now,
             )
             stop_enrollment(enrollment=delivery.enrollment, reason=StopReason.FEEDBACK_SUBMITTED)
+            emit_delivery_events(
+                [delivery], "feedback.received", feedback_id=feedback.pk, message=message
+            )
     except IntegrityError:  # a concurrent submission for the same message won
         return FeedbackResult(Feedback.objects.get(delivery=delivery), created=False)
     return FeedbackResult(feedback, created=True)

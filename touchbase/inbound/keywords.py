@@ -22,6 +22,7 @@ KEYWORDS: dict[str, SmsIntent] = {
             "REVOKE",
             "OPTOUT",
             "OPT OUT",
+            "REMOVE",  # carrier-recognised, though not in the CTIA list
         ],
         SmsIntent.OPT_OUT,
     ),
@@ -30,11 +31,20 @@ KEYWORDS: dict[str, SmsIntent] = {
 }
 
 # Plain-language messages that seem to ask us to stop. Matched anywhere in the message,
-# case-insensitively, after punctuation is removed.
+# case-insensitively, after punctuation is removed. The FCC's own words (2024 revocation
+# rule: STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE) inside a sentence, and the
+# usual phrasings ("opt me out", "remove me").
+STOP_REQUEST_WORDS: tuple[str, ...] = (
+    "stop",
+    "quit",
+    "end",
+    "revoke",
+    "cancel",
+    "unsubscribe",
+)
 STOP_REQUEST_PATTERNS: tuple[str, ...] = (
-    r"\bstop\b",
-    r"\bunsubscribe\b",
-    r"\bopt ?out\b",
+    *(rf"\b{word}\b" for word in STOP_REQUEST_WORDS),
+    r"\bopt ?(me )?out\b",
     r"\bremove me\b",
     r"\btake me off\b",
     r"\b(do not|dont|don t) (text|message|contact|send)\b",

@@ -24,6 +24,7 @@ from touchbase.inbound.events import customer_of, store_event
 from touchbase.inbound.models import InboundSms, SmsIntent
 from touchbase.inbound.selectors import latest_sms_delivery_to
 from touchbase.tenancy.models import Business
+from touchbase.webhooks.events import emit_reply
 
 CONFIRMATION_INTERVAL = timedelta(minutes=5)
 
@@ -142,6 +143,7 @@ def handle_inbound_sms(
             answer, answer_text = InboundSms.Answer.HELP, _help_text(business)
         else:
             answer, answer_text = InboundSms.Answer.NONE, ""
+            emit_reply(message)
             if customer is not None and (business.stop_on_reply or needs_attention):
                 stop_enrollments(
                     customer.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),

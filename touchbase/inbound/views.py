@@ -5,7 +5,6 @@ forged or unknown token gets a friendly 404 page; a webhook with a bad signature
 and a malformed one 4xx JSON naming the problem, with nothing written.
 """
 
-import json
 import logging
 
 from django.core.exceptions import ValidationError
@@ -15,21 +14,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
-from touchbase import clock
-from touchbase.inbound import customer_actions, receipts, services, sms_replies
+from touchbase.inbound import customer_actions, receipts, sms_replies
 from touchbase.inbound.links import link_for
 from touchbase.inbound.selectors import delivery_for_token
 from touchbase.inbound.signatures import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
     has_valid_twilio_signature,
-    job_webhook_signature_problem,
 )
-from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
-
-JOB_WEBHOOK_MAX_BYTES = 64 * 1024
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -172,67 +164,3 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _bad_request(exc)
     return HttpResponse(status=204)
-
-
-def _json_error(status: int, **errors: str) -> JsonResponse:
-    return JsonResponse({"error": errors}, status=status)
-
-
-@csrf_exempt
-@require_POST
-def job_webhook(request: HttpRequest, slug: str) -> JsonResponse:
-    business = Business.objects.filter(slug=slug).first()
-    if business is None:
-        return _json_error(404, business=f"no business {slug!r}")
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > JOB_WEBHOOK_MAX_BYTES:
-        return _json_error(413, body=f"is larger than {JOB_WEBHOOK_MAX_BYTES} bytes")
-    body = request.body
-    problem = job_webhook_signature_problem(
-        secret=business.webhook_secret,
-        timestamp=request.headers.get(TIMESTAMP_HEADER, "").strip(),
-        signature=request.headers.get(SIGNATURE_HEADER, "").strip(),
-        body=body,
-        now=clock.now(),
-    )
-    if problem:
-        logger.warning("refused job webhook for %s: %s", business.slug, problem)
-        return _json_error(401, **problem)
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _json_error(400, body=f"is not valid JSON ({exc})")
-    try:
-        result = services.handle_job_webhook(
-            business=business,
-            data=data,
-            signature=request.headers[SIGNATURE_HEADER].strip().lower(),
-        )
-    except services.ReplayedWebhook:
-        return _json_error(409, signature="this request was already received; nothing changed")
-    except ValidationError as exc:
-        return _bad_request(exc)
-    enrollment = result.enrollment
-    return JsonResponse(
-        {
-            "job": {
-                "id": result.job.pk,
-                "external_id": result.job.external_id,
-                "status": result.job.status,
-                "created": result.created,
-            },
-            "enrollment": None
-            if enrollment is None
-            else {
-                "outcome": enrollment.outcome,
-                "enrollment_id": enrollment.enrollment_id,
-                "reason": enrollment.skip_reason or enrollment.error or "",
-                "detail": enrollment.detail,
-            },
-            "warnings": result.warnings,
-        },
-        status=201 if result.created else 200,
-    )

@@ -90,7 +90,7 @@ def _save(job: Job) -> None:
         raise
 
 
-def _enroll_after_save(job: Job) -> EnrollmentResult:
+def enroll_after_save(job: Job) -> EnrollmentResult:
     """Run the engine; an unexpected failure is recorded on the job, never raised."""
     try:
         return enroll_job(job)
@@ -99,6 +99,14 @@ def _enroll_after_save(job: Job) -> EnrollmentResult:
         result = EnrollmentResult.failure(f"internal error while enrolling: {type(exc).__name__}")
         remember_outcome(job, result)
         return result
+
+
+def build_job(business: Business, fields: dict[str, Any], completed_at: datetime | None) -> Job:
+    """A new, unsaved job from cleaned fields (create_job and the bulk intake path)."""
+    job = Job(business=business, **fields)
+    if job.status != JobStatus.SCHEDULED:
+        job.completed_at = completed_at or clock.now()
+    return job
 
 
 def create_job(
@@ -124,12 +132,10 @@ def create_job(
             "notes": notes,
         },
     )
-    job = Job(business=business, **fields)
-    if job.status != JobStatus.SCHEDULED:
-        job.completed_at = completed_at or clock.now()
+    job = build_job(business, fields, completed_at)
     _save(job)
     if job.status in ENROLLMENT_TRIGGERS and enroll_in_campaign:
-        return JobResult(job, _enroll_after_save(job))
+        return JobResult(job, enroll_after_save(job))
     return JobResult(job)
 
 
@@ -153,7 +159,7 @@ def update_job(*, job: Job, enroll_in_campaign: bool = True, **changes: Any) -> 
                 reason=StopReason.OWNER_STOPPED,
             )
     if job.status in ENROLLMENT_TRIGGERS and job.status != previous_status and enroll_in_campaign:
-        return JobResult(job, _enroll_after_save(job))
+        return JobResult(job, enroll_after_save(job))
     return JobResult(job)
 
 

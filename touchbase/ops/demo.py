@@ -13,6 +13,7 @@ from touchbase.customers.models import ConsentSource
 from touchbase.customers.services import create_customer
 from touchbase.jobs.models import JobStatus
 from touchbase.jobs.services import create_job
+from touchbase.ops.demo_history import seed_history
 from touchbase.tenancy.models import Business, User
 from touchbase.tenancy.services import create_business
 
@@ -122,4 +123,5 @@ def seed_demo() -> DemoLogin:
             technician_name=technician,
             external_id=f"DEMO-{1000 + index}",
         )
+    seed_history(business)
     return DemoLogin(DEMO_EMAIL, password, created=True)

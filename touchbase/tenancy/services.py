@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from touchbase import clock
+from touchbase.delivery.services import release_setup_holds
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import (
     COOLDOWN_DAYS_MAX,
@@ -25,6 +26,7 @@ from touchbase.tenancy.models import (
     User,
     new_webhook_secret,
 )
+from touchbase.tenancy.setup import missing_setup, review_destination_problems
 from touchbase.tenancy.verification import send_account_exists, send_verification
 from touchbase.validation import validate_time_zone
 
@@ -111,6 +113,21 @@ def _clean_settings(business: Business, changes: dict[str, Any]) -> None:
             business.full_clean(exclude=["slug", "webhook_secret"])
         except ValidationError as exc:
             errors.update({field: msgs[0] for field, msgs in exc.message_dict.items()})
+    if not errors:
+        errors.update(
+            review_destination_problems(
+                review_url=business.review_url, google_place_id=business.google_place_id
+            )
+        )
+    if not errors and business.pk and business.campaigns.filter(status="active").exists():
+        # An active campaign would start holding its touches: refuse to undo the setup.
+        errors.update(
+            {
+                field: f"{problem} (a campaign is active)"
+                for field, problem in missing_setup(business).items()
+                if {field, "google_place_id" if field == "review_url" else field} & changes.keys()
+            }
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -141,6 +158,8 @@ def update_business_settings(*, business: Business, **changes: Any) -> Business:
         business.refresh_from_db()
         raise
     business.save()
+    if not missing_setup(business):
+        release_setup_holds(business=business)
     return business
 
 

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from touchbase.channels import Channel
 from touchbase.customers.reachability import number_opted_out
@@ -78,6 +79,8 @@ def send_test_message(*, business: Business, user: User, channel: str) -> TestSe
             to=user.email,
             text=text,
             subject=f"touchbase test email for {business.name}",
+            # A real HTML part: an empty one shows as a blank message in most clients.
+            html=format_html("<!doctype html><html><body><p>{}</p></body></html>", text),
             from_name=business.sender_name or business.name,
             reply_to=business.reply_to_email,
         )

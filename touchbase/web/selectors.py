@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.template.defaultfilters import pluralize
 
 from touchbase import clock
 from touchbase.campaigns.enrollment import SkipReason
@@ -31,6 +32,8 @@ from touchbase.inbound.selectors import (
 )
 from touchbase.jobs.models import EnrollmentOutcome, Job
 from touchbase.tenancy.models import Business
+from touchbase.tenancy.setup import SETUP_INCOMPLETE, missing_setup
+from touchbase.web.upcoming import Windows
 
 DELIVERED = "delivered"  # receipt_status a provider reports for a message that arrived
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN)
@@ -148,6 +151,12 @@ def dashboard(business: Business) -> Dashboard:
         enrollment_outcome__in=[EnrollmentOutcome.SKIPPED, EnrollmentOutcome.FAILED],
         enrollment_checked_at__gte=now - timedelta(days=30),
     )
+    # When each will go out: the worker's send window moves a touch due at night to morning.
+    windows = Windows(business)
+    for delivery in due_next:
+        delivery.expected_at = windows.into_window(
+            delivery.send_after, delivery.enrollment.customer
+        )
     return Dashboard(
         trends=trends,
         chart=chart,
@@ -178,11 +187,17 @@ def dashboard(business: Business) -> Dashboard:
 
 def setup_gaps(business: Business) -> list[str]:
     """What stands between this business and a running campaign, in the owner's words."""
+    missing = missing_setup(business)
     gaps = []
-    if not business.review_link:
-        gaps.append("Add your review link")
-    if not business.postal_address:
+    if "review_url" in missing:
+        gaps.append("Add your review link (or Google Place ID)")
+    if "postal_address" in missing:
         gaps.append("Add the postal address for email footers")
+    held = Delivery.objects.filter(
+        business=business, status=DeliveryStatus.HELD, defer_reason=SETUP_INCOMPLETE
+    ).count()
+    if held:
+        gaps.append(f"{held} message{pluralize(held)} held: setup incomplete")
     if not business.campaigns.filter(status="active").exists():
         gaps.append("Turn on a campaign")
     return gaps

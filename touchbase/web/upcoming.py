@@ -10,7 +10,7 @@ the owner: the worker decides the real time when the touch falls due.
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -48,16 +48,22 @@ class Windows:
     def __init__(self, business: Business):
         self.business = business
         self.rules = load_rules()
-        self.cache: dict[int | None, SendWindow] = {}
+        self.cache: dict[int | None, SendWindow | None] = {}
 
     def into_window(self, at: datetime, customer: Customer | None) -> datetime:
         key = customer.pk if customer else None
         if key not in self.cache:
-            self.cache[key] = window_for(
-                customer or Customer(business=self.business), self.business, self.rules
-            )
+            try:
+                self.cache[key] = window_for(
+                    customer or Customer(business=self.business), self.business, self.rules
+                )
+            except (ValueError, ZoneInfoNotFoundError):
+                # A bad row (a zone tzdata does not know): the worker fails that delivery
+                # alone; the page shows its unadjusted time rather than failing.
+                self.cache[key] = None
+        window = self.cache[key]
         # None: no legal window, the worker will skip it; show the unadjusted time.
-        return self.cache[key].next_opening(at) or at
+        return (window.next_opening(at) if window else None) or at
 
 
 def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:

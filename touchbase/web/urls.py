@@ -5,15 +5,18 @@ from touchbase.web.views import (
     account,
     activity,
     apikeys,
+    brand,
     campaigns,
     customers,
     dashboard,
+    digest,
     imports,
     jobs,
     onboarding,
     settings,
     team,
     templates,
+    webhooks,
 )
 
 app_name = "web"
@@ -95,8 +98,11 @@ urlpatterns = [
     # activity
     path("activity/", activity.activity, name="activity"),
     path("activity/<int:pk>/resolve/", activity.delivery_resolve, name="delivery_resolve"),
+    # each member's own digest choice (staff too), so not under the owners' settings/
+    path("digest/", digest.digest_settings, name="digest_settings"),
     # settings
     path("settings/", settings.business_settings, name="settings"),
+    path("settings/brand/", brand.brand_settings, name="brand"),
     path("settings/test-message/", settings.test_message, name="settings_test_message"),
     path("settings/phone/", settings.phone_verify, name="settings_phone"),
     path("settings/team/", team.team, name="team"),
@@ -108,6 +114,15 @@ urlpatterns = [
     path("settings/team/members/<int:pk>/remove/", team.member_remove, name="member_remove"),
     path("settings/api-keys/", apikeys.api_keys, name="api_keys"),
     path("settings/api-keys/<int:pk>/revoke/", apikeys.api_key_revoke, name="api_key_revoke"),
+    path("settings/webhooks/", webhooks.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook_detail"),
+    path(
+        "settings/webhooks/messages/<int:pk>/replay/",
+        webhooks.webhook_replay,
+        name="webhook_replay",
+    ),
+    path("settings/webhooks/<int:pk>/enable/", webhooks.webhook_enable, name="webhook_enable"),
+    path("settings/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path(
         "settings/webhook-secret/",
         settings.webhook_secret_rotate,

@@ -1,16 +1,25 @@
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
+from pydantic import ValidationError as PydanticError
 
 from touchbase.api.auth import business_of
-from touchbase.api.errors import fields_from_django, not_found
+from touchbase.api.errors import (
+    fields_from_django,
+    fields_from_pydantic,
+    not_found,
+    validation_message,
+)
 from touchbase.api.pagination import Cursor, Limit, paginate
 from touchbase.api.schemas import (
     CompleteIn,
     ErrorOut,
     Id,
+    JobBatchIn,
+    JobBatchOut,
     JobIn,
     JobOut,
     JobPage,
@@ -19,16 +28,13 @@ from touchbase.api.schemas import (
     UtcIn,
 )
 from touchbase.api.selectors import jobs_of
-from touchbase.customers.matching import match_or_create_customer
 from touchbase.customers.models import ConsentSource, Customer
+from touchbase.intake.bulk import take_jobs
+from touchbase.intake.pipeline import take_job
+from touchbase.intake.schema import JobIntake, clean_job
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
-from touchbase.jobs.services import create_job, mark_job_completed, update_job
-from touchbase.jobs.upsert import upsert_job
-from touchbase.service_types import (
-    ServiceType,
-    parse_service_type,
-    unknown_service_type_message,
-)
+from touchbase.jobs.services import mark_job_completed, update_job
+from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
 
 router = Router(tags=["jobs"])
@@ -68,33 +74,12 @@ def reread(business: Business, job: Job) -> dict:
     return job_out(jobs_of(business).get(pk=job.pk))
 
 
-def customer_for(request: HttpRequest, payload: JobIn) -> Customer:
-    """The job's customer: `customer_id` (the business's own) or the inline `customer`."""
-    business = business_of(request)
-    if (payload.customer_id is None) == (payload.customer is None):
-        raise ValidationError({"customer": "give either customer_id or customer, not both"})
-    if payload.customer_id is not None:
-        customer = Customer.objects.filter(business=business, pk=payload.customer_id).first()
-        if customer is None:
-            raise ValidationError({"customer_id": "not found for this business"})
-        return customer
-    given = payload.customer
-    try:
-        return match_or_create_customer(
-            business=business,
-            name=given.name,
-            email=given.email,
-            phone=given.phone,
-            time_zone=given.time_zone,
-            sms_consent=given.sms_consent,
-            consent_source=ConsentSource.API,
-            consent_disclosure=given.consent_disclosure,
-            recorded_by=f"api key {request.auth.prefix}",
-            update_existing=False,
-        ).customer
-    except ValidationError as exc:
-        exc.field_prefix = "customer."
-        raise
+def intake_of(business: Business, payload: JobIn) -> JobIntake:
+    """The API's typed body through the one intake validator (same rules and messages as the
+    webhook, CSV and web form)."""
+    values = payload.dict(exclude_unset=True)
+    values["enroll"] = values.pop("enroll_in_campaign", True)
+    return clean_job(values, zone=business.time_zone, default_status=None)
 
 
 @router.post("/jobs", response={200: JobOut, 201: JobOut, **ERRORS})
@@ -103,31 +88,57 @@ def create_or_upsert(request: HttpRequest, payload: JobIn):
 
     A job created (or moved to) `completed` enrolls its customer in the matching campaign
     unless `enroll_in_campaign` is false; `enrollment` in the answer says what happened.
+    An update needs neither customer nor service type: the job keeps its own.
     """
     business = business_of(request)
-    try:
-        customer = customer_for(request, payload)
-    except ValidationError as exc:
-        # Name every bad field at once, not only the customer's.
-        fields = fields_from_django(exc, getattr(exc, "field_prefix", ""))
-        if parse_service_type(payload.service_type) is None:
-            fields["service_type"] = unknown_service_type_message(payload.service_type)
-        raise ValidationError(fields) from None
-    sent = payload.model_fields_set
-    fields = {"customer": customer, "service_type": payload.service_type}
-    for name in ("status", "technician_name", "notes", "completed_at"):
-        if name in sent and getattr(payload, name) is not None:
-            fields[name] = getattr(payload, name)
-    if payload.external_id is not None and payload.external_id.strip():
-        upserted = upsert_job(
+    result = take_job(
+        business=business,
+        intake=intake_of(business, payload),
+        recorded_by=f"api key {request.auth.prefix}",
+        consent_source=ConsentSource.API,
+    )
+    return Status(201 if result.created else 200, reread(business, result.job))
+
+
+def _refused(index: int, fields: dict[str, str]) -> dict:
+    message = validation_message(fields)
+    return {
+        "index": index,
+        "status": 422,
+        "error": {"code": "validation_error", "message": message, "fields": fields},
+    }
+
+
+@router.post("/jobs:batch", response={200: JobBatchOut, **ERRORS})
+def create_or_upsert_many(request: HttpRequest, payload: JobBatchIn):
+    """Create or update up to 1,000 jobs at once, each exactly as `POST /jobs` would (same
+    validation, matching and enrollment), written together: one result per job, in order."""
+    business = business_of(request)
+    results: list[dict | None] = [None] * len(payload.jobs)
+    taken: list[tuple[int, JobIntake]] = []
+    for index, item in enumerate(payload.jobs):
+        try:
+            taken.append((index, intake_of(business, JobIn.model_validate(item))))
+        except PydanticError as exc:
+            results[index] = _refused(index, fields_from_pydantic(exc.errors()))
+        except ValidationError as exc:
+            results[index] = _refused(index, fields_from_django(exc))
+    with transaction.atomic():
+        outcomes = take_jobs(
             business=business,
-            external_id=payload.external_id,
-            enroll_in_campaign=payload.enroll_in_campaign,
-            **fields,
+            intakes=[intake for _, intake in taken],
+            recorded_by=f"api key {request.auth.prefix}",
+            consent_source=ConsentSource.API,
         )
-        return Status(201 if upserted.created else 200, reread(business, upserted.result.job))
-    result = create_job(business=business, enroll_in_campaign=payload.enroll_in_campaign, **fields)
-    return Status(201, reread(business, result.job))
+    jobs = jobs_of(business).in_bulk([o.job.pk for o in outcomes if o.job is not None])
+    for (index, _), outcome in zip(taken, outcomes, strict=True):
+        if outcome.errors:
+            results[index] = _refused(index, outcome.errors)
+        else:
+            status = 201 if outcome.created else 200
+            job = job_out(jobs[outcome.job.pk])
+            results[index] = {"index": index, "status": status, "job": job}
+    return {"results": results}
 
 
 @router.get("/jobs", response={200: JobPage, **ERRORS})

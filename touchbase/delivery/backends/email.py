@@ -58,7 +58,8 @@ class DjangoEmailTransport(Transport):
             # the send, so threads never share a socket.
             connection=get_connection(self.backend, fail_silently=False),
         )
-        email.attach_alternative(message.html, "text/html")
+        if message.html:  # never an empty HTML part: clients would show a blank message
+            email.attach_alternative(message.html, "text/html")
         # django-anymail sends metadata to the ESP, which returns it in tracking webhooks.
         email.metadata = {"delivery_id": idempotency_key}
         try:

@@ -1,5 +1,8 @@
 from django import template
 
+from touchbase.web import times
+from touchbase.web.labels import reason_label
+
 register = template.Library()
 
 
@@ -9,6 +12,22 @@ def get_item(mapping: dict, key):
 
 
 @register.filter
-def words(code: str) -> str:
-    """A machine reason (`no_sms_consent`) as words (`no sms consent`)."""
-    return (code or "").replace("_", " ")
+def reason(code: str) -> str:
+    """A machine reason (`no_sms_consent`) in the owner's words (`no consent to texts`)."""
+    return reason_label(code)
+
+
+@register.filter
+def when(moment) -> str:
+    """Mon Mar 2, 2026, 10:00 EST: in the business's zone, zone named."""
+    return times.when(moment)
+
+
+@register.filter
+def when_utc(moment) -> str:
+    return times.when_utc(moment)
+
+
+@register.filter
+def day(value) -> str:
+    return times.day(value)

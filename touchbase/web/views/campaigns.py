@@ -39,6 +39,7 @@ from touchbase.web import selectors
 from touchbase.web.current import business_view
 from touchbase.web.forms import redirect_back, show_errors
 from touchbase.web.preview import sample_values
+from touchbase.web.sequence import first_delay_label
 from touchbase.web.upcoming import upcoming_sends
 
 # The funnel and stop reasons cover the enrollments of a recent period (an index range, fast
@@ -57,11 +58,13 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 
 @business_view
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "web/campaigns/list.html",
-        {"campaigns": selectors.campaigns_with_counts(request.business), "nav": "campaigns"},
-    )
+    campaigns = selectors.campaigns_with_counts(request.business)
+    for campaign in campaigns:
+        touches = list(campaign.touches.all())
+        campaign.first_delay = first_delay_label(
+            campaign, min(touches, key=lambda t: t.position).delay_hours if touches else None
+        )
+    return render(request, "web/campaigns/list.html", {"campaigns": campaigns, "nav": "campaigns"})
 
 
 class FromPresetForm(forms.Form):
@@ -100,6 +103,7 @@ def _preset_picker(request: HttpRequest, *, onboarding: bool) -> HttpResponse:
             "form": form,
             "presets": selectors.presets(),
             "service_choices": SERVICE_CHOICES,
+            "submitted_preset": form.data.get("preset", "") if form.is_bound else "",
             "onboarding": onboarding,
             "step": 2,
             "nav": "campaigns",
@@ -129,6 +133,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif status in EnrollmentStatus.values:
         enrollments = enrollments.filter(status=status)
     page = Paginator(enrollments, 25).get_page(request.GET.get("page"))
+    touches = list(campaign.touches.select_related("template").order_by("position"))
     period = request.GET.get("period", "30")
     if period not in FUNNEL_PERIODS:
         period = "30"
@@ -139,7 +144,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/campaigns/detail.html",
         {
             "campaign": campaign,
-            "touches": list(campaign.touches.select_related("template")),
+            "touches": touches,
+            "first_delay": first_delay_label(campaign, touches[0].delay_hours if touches else None),
             "funnel": selectors.campaign_funnel(campaign, since),
             "stop_reasons": selectors.stop_reasons(campaign, since),
             "period": period,
@@ -245,8 +251,9 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "touch_forms": touch_forms,
             "touches": touches,
+            "first_delay": first_delay_label(campaign, touches[0].delay_hours if touches else None),
             "templates": templates,
-            "sample": sample_values(request.business),
+            "sample": sample_values(request.business, campaign.service_type),
             "nav": "campaigns",
         },
     )

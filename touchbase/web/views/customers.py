@@ -15,6 +15,7 @@ from touchbase.customers.services import create_customer, record_sms_consent, up
 from touchbase.inbound.models import Feedback, InboundSms
 from touchbase.web.current import business_view
 from touchbase.web.forms import query_text, show_errors
+from touchbase.web.views.onboarding import time_zone_choices
 
 
 def _customer(request: HttpRequest, pk: int) -> Customer:
@@ -66,10 +67,11 @@ class CustomerForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200)
     email = forms.CharField(label="Email", required=False)
     phone = forms.CharField(label="Mobile phone", required=False)
-    time_zone = forms.CharField(
+    time_zone = forms.ChoiceField(
         label="Time zone",
         required=False,
-        help_text="Leave empty: guessed from the phone number, else your business's.",
+        choices=lambda: [("", "Guess from the phone number"), *time_zone_choices()],
+        help_text="Leave on the guess: from the phone number, else your business's.",
     )
 
 

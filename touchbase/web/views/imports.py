@@ -1,17 +1,23 @@
 """CSV import of jobs or customers: upload, preview (an exact dry run), then import.
 
 The uploaded file is kept in the var directory between the preview and the import, under a
-random name remembered in the owner's session, so a forged name reaches nothing.
+random name remembered in the owner's session, so a forged name reaches nothing. An upload
+over the limit is refused while it streams in (never stored whole); the preview is the
+exact dry run of the file's first PREVIEW_ROWS rows, so it answers quickly however large
+the file; a file left by a preview never imported is deleted after KEEP_PREVIEW.
 """
 
 import secrets
+import time
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from touchbase.imports.importing import import_customers, import_jobs
 from touchbase.imports.reading import FileProblem
@@ -19,7 +25,30 @@ from touchbase.web.current import business_view
 
 SESSION_KEY = "touchbase_import"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+TOO_LARGE = "is larger than 20 MB; split it into smaller files"
+PREVIEW_ROWS = 2_000
+KEEP_PREVIEW = 6 * 3600  # seconds
 KINDS = {"jobs": import_jobs, "customers": import_customers}
+
+
+class SizeLimit(FileUploadHandler):
+    """Counts an upload's bytes as they arrive and drops the file past the limit, so an
+    oversize upload is neither kept in memory nor written to disk."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit, self.received = MAX_UPLOAD_BYTES, 0
+        request.upload_too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.request.upload_too_large = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
 
 
 class ImportForm(forms.Form):
@@ -45,17 +74,44 @@ def _upload_dir() -> Path:
     return directory
 
 
+def _forget_old_previews(directory: Path) -> None:
+    cutoff = time.time() - KEEP_PREVIEW
+    for path in directory.glob("*.csv"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            continue
+
+
 def _run(kind: str, business, path: Path, *, dry_run: bool, enroll: bool, by: str):
     importer = KINDS[kind]
     options = {"enroll": enroll} if kind == "jobs" else {}
     with path.open("rb") as source:
         return importer(
-            business=business, source=source, dry_run=dry_run, recorded_by=by, **options
+            business=business,
+            source=source,
+            dry_run=dry_run,
+            recorded_by=by,
+            max_rows=PREVIEW_ROWS if dry_run else None,
+            **options,
         )
 
 
-@business_view
+@csrf_exempt  # CSRF is checked by csrf_protect below, after the size limit is in place
 def job_import(request: HttpRequest) -> HttpResponse:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if request.method == "POST" and length.isdigit() and int(length) > MAX_UPLOAD_BYTES + 65536:
+        # Refused on its announced size: not a byte of the body is read.
+        messages.error(request, f"The file {TOO_LARGE}.")
+        return redirect("web:job_import")
+    request.upload_handlers.insert(0, SizeLimit(request))
+    return _job_import(request)
+
+
+@csrf_protect
+@business_view
+def _job_import(request: HttpRequest) -> HttpResponse:
     """Step 1: upload and preview. Step 2 (action=import): import the previewed file."""
     pending = request.session.get(SESSION_KEY)
     if request.method == "POST" and request.POST.get("action") == "import":
@@ -84,12 +140,15 @@ def job_import(request: HttpRequest) -> HttpResponse:
             {"form": ImportForm(), "report": report, "done": True, "nav": "jobs"},
         )
     form = ImportForm(request.POST or None, request.FILES or None)
+    if getattr(request, "upload_too_large", False):
+        form.add_error("file", TOO_LARGE)
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            form.add_error("file", "is larger than 20 MB; split it into smaller files")
+            form.add_error("file", TOO_LARGE)
         else:
+            _forget_old_previews(_upload_dir())
             name = f"{secrets.token_urlsafe(16)}.csv"
             path = _upload_dir() / name
             with path.open("wb") as out:

@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from touchbase.campaigns.enrollment import manually_enroll_job
-from touchbase.customers.models import Customer
-from touchbase.customers.services import create_customer
+from touchbase.customers.models import ConsentSource, Customer
+from touchbase.intake.pipeline import take_job
+from touchbase.intake.schema import clean_job
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
-from touchbase.jobs.services import JobResult, create_job, mark_job_completed, update_job
+from touchbase.jobs.services import JobResult, mark_job_completed, update_job
 from touchbase.service_types import ServiceType
 from touchbase.web.current import business_view
 from touchbase.web.forms import query_text, redirect_back, show_errors
@@ -136,43 +137,52 @@ def _report(request: HttpRequest, result: JobResult) -> None:
 def job_new(request: HttpRequest) -> HttpResponse:
     business = request.business
     initial = {"status": JobStatus.COMPLETED, "enroll_in_campaign": True}
+    if business.service_types:  # the business's first service, not the list's (HVAC)
+        initial["service_type"] = business.service_types[0]
     if request.GET.get("customer"):
         initial["customer"] = request.GET["customer"]
     form = JobForm(request.POST or None, business=business, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        values = {
+            "service_type": data["service_type"],
+            "status": data["status"],
+            "technician_name": data["technician_name"],
+            "external_id": data["external_id"],
+            "notes": data["notes"],
+            "enroll": data["enroll_in_campaign"],
+        }
+        if data["customer"]:
+            values["customer_id"] = data["customer"].pk
+        else:  # a new customer, or the existing one the matching rule finds
+            values["customer"] = {
+                "name": data["new_customer_name"],
+                "email": data["new_customer_email"],
+                "phone": data["new_customer_phone"],
+                "sms_consent": data["new_customer_sms_consent"],
+                "consent_disclosure": SMS_CONSENT_DISCLOSURE,
+            }
         try:
+            # One block: a job refused (e.g. a duplicate job number) leaves no orphan
+            # customer behind. Enrollment inside it runs in its own savepoint.
             with transaction.atomic():
-                customer = data["customer"] or create_customer(
+                result = take_job(
                     business=business,
-                    name=data["new_customer_name"],
-                    email=data["new_customer_email"],
-                    phone=data["new_customer_phone"],
-                    sms_consent=data["new_customer_sms_consent"],
-                    consent_disclosure=SMS_CONSENT_DISCLOSURE,
+                    intake=clean_job(values, zone=business.time_zone, default_status=None),
                     recorded_by=request.user.email,
-                )
-                # One block: a job refused (e.g. a duplicate job number) leaves no orphan
-                # customer behind. Enrollment inside it runs in its own savepoint.
-                result = create_job(
-                    business=business,
-                    customer=customer,
-                    service_type=data["service_type"],
-                    status=data["status"],
-                    technician_name=data["technician_name"],
-                    external_id=data["external_id"],
-                    notes=data["notes"],
-                    enroll_in_campaign=data["enroll_in_campaign"],
+                    consent_source=ConsentSource.FORM,
+                    update_known=False,
                 )
         except ValidationError as exc:
             show_errors(
                 form,
                 exc,
                 aliases={
-                    "name": "new_customer_name",
-                    "email": "new_customer_email",
-                    "phone": "new_customer_phone",
-                    "sms_consent": "new_customer_sms_consent",
+                    "customer.name": "new_customer_name",
+                    "customer.email": "new_customer_email",
+                    "customer.phone": "new_customer_phone",
+                    "customer.sms_consent": "new_customer_sms_consent",
+                    "customer_id": "customer",
                 },
             )
         else:

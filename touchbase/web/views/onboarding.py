@@ -54,7 +54,6 @@ class ProfileForm(forms.Form):
     )
     postal_address = forms.CharField(
         label="Postal address for emails",
-        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The law requires it in the footer of every review-request email.",
     )
@@ -64,6 +63,18 @@ class ProfileForm(forms.Form):
         max_length=100,
         help_text='For example "Dana at Bright Air".',
     )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("review_url") or data.get("google_place_id")) and not (
+            self.has_error("review_url") or self.has_error("google_place_id")
+        ):
+            self.add_error(
+                "review_url",
+                "Enter your review link or a Google Place ID: review requests need somewhere "
+                "to send customers.",
+            )
+        return data
 
 
 class ServicesForm(forms.Form):

@@ -48,7 +48,7 @@
     var text = count.segments + " segment" + (count.segments === 1 ? "" : "s") + " · " +
       count.units + " characters · " + count.encoding;
     if (count.segments > 10) return { text: text + " — too long (max 10 segments)", level: "refuse" };
-    if (count.segments > 2) return { text: text + " — long: costs more and may annoy", level: "warn" };
+    if (count.segments > 1) return { text: text + " — billed as " + count.segments + " messages: shorten it to fit one", level: "warn" };
     return { text: text, level: "" };
   }
 

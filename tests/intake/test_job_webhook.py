@@ -105,15 +105,14 @@ def test_a_scheduled_job_is_enrolled_when_a_later_call_completes_it(client, busi
     assert Job.objects.get().status == "completed"
 
 
-def test_an_existing_customer_is_found_by_phone_and_kept(client, business):
+def test_an_existing_customer_is_found_by_phone_and_left_as_it_is(client, business):
     customer = make_customer(business, name="Pat D.", email="", phone="3055550142")
 
     send(client, business, job_body())
 
     assert Customer.objects.get() == customer
     customer.refresh_from_db()
-    assert customer.email == "pat@example.com"  # a blank is filled in
-    assert customer.name == "Pat D."  # nothing else is overwritten
+    assert (customer.name, customer.email) == ("Pat D.", "")  # a matched customer is kept
 
 
 def test_consent_is_never_recorded_over_a_stop(client, business):
@@ -140,7 +139,7 @@ def test_a_bad_signature_is_refused_and_nothing_is_written(client, business):
     response = send(client, business, job_body(), signature="sha256=" + "0" * 64)
 
     assert response.status_code == 401
-    assert "signature" in response.json()["error"]
+    assert "signature" in response.json()["error"]["fields"]
     assert nothing_written()
 
 
@@ -180,7 +179,7 @@ def test_a_timestamp_outside_five_minutes_is_refused(client, business, age):
     response = send(client, business, job_body(), timestamp=timestamp)
 
     assert response.status_code == 401
-    assert "5 minutes" in response.json()["error"]["timestamp"]
+    assert "5 minutes" in response.json()["error"]["fields"]["timestamp"]
     assert nothing_written()
 
 
@@ -207,7 +206,7 @@ def test_missing_or_malformed_signature_headers_are_named(client, business, head
     )
 
     assert response.status_code == 401
-    assert field in response.json()["error"]
+    assert field in response.json()["error"]["fields"]
 
 
 def test_a_replayed_request_is_refused_and_changes_nothing(client, business, clock):
@@ -229,7 +228,7 @@ def test_malformed_json_is_refused_naming_the_body(client, business):
     response = send(client, business, None, raw=b'{"external_id": ')
 
     assert response.status_code == 400
-    assert "not valid JSON" in response.json()["error"]["body"]
+    assert "not valid JSON" in response.json()["error"]["fields"]["body"]
     assert nothing_written()
 
 
@@ -243,19 +242,20 @@ def test_a_numeric_external_id_is_taken_as_text(client, business):
 def test_a_body_that_is_not_an_object_is_refused(client, business):
     response = send(client, business, ["ST-1001"])
 
-    assert response.status_code == 400
-    assert response.json()["error"] == {"body": "must be a JSON object"}
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"body": "must be a JSON object"}
 
 
 def test_every_bad_field_is_named_and_nothing_is_written(client, business):
-    body = job_body(service_type="chimney", status="done", enroll="yes", color="blue")
+    body = job_body(service_type="chimney", status="finito", enroll="maybe", color="blue")
     body["customer"]["phone"] = "555-1234"
     body["customer"]["email"] = "pat@"
 
     response = send(client, business, body)
 
-    assert response.status_code == 400
-    assert set(response.json()["error"]) == {
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    assert set(response.json()["error"]["fields"]) == {
         "service_type",
         "status",
         "enroll",
@@ -263,26 +263,29 @@ def test_every_bad_field_is_named_and_nothing_is_written(client, business):
         "customer.phone",
         "customer.email",
     }
-    assert "unknown service type 'chimney'" in response.json()["error"]["service_type"]
+    assert "unknown service type 'chimney'" in response.json()["error"]["fields"]["service_type"]
     assert nothing_written()
 
 
 def test_a_new_job_needs_a_customer_and_a_service_type(client, business):
     response = send(client, business, {"external_id": "ST-1"})
 
-    assert response.status_code == 400
-    assert response.json()["error"] == {"service_type": "is required for a new job"}
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "service_type": "is required for a new job",
+        "customer": "is required for a new job (give customer_id or customer)",
+    }
     assert nothing_written()
 
 
-def test_a_new_customer_needs_a_name_and_nothing_is_written(client, business):
+def test_a_customer_needs_a_name_and_nothing_is_written(client, business):
     body = job_body()
     del body["customer"]["name"]
 
     response = send(client, business, body)
 
-    assert response.status_code == 400
-    assert response.json()["error"] == {"customer.name": "is required for a new customer"}
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"customer.name": "is required"}
     assert nothing_written()
 
 
@@ -290,7 +293,11 @@ def test_an_unknown_business_is_a_404(client, business):
     response = client.post("/hooks/jobs/nobody", "{}", content_type="application/json")
 
     assert response.status_code == 404
-    assert response.json() == {"error": {"business": "no business 'nobody'"}}
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": "no business 'nobody'",
+        "fields": {},
+    }
 
 
 def test_an_oversized_body_is_refused(client, business):
@@ -304,3 +311,11 @@ def test_an_oversized_body_is_refused(client, business):
 
 def test_a_get_is_not_allowed(client, business):
     assert client.get(f"/hooks/jobs/{business.slug}").status_code == 405
+
+
+def test_deeply_nested_json_is_a_400_naming_the_body(client, business):
+    response = send(client, business, None, raw=b"[" * 20_000 + b"]" * 20_000)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"body": "is nested too deeply"}
+    assert nothing_written()
