@@ -101,7 +101,11 @@ class TwilioStandIn:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the client died mid-request: nothing to act on
+                    self.close_connection = True
+                    return
+                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                 request = {"path": self.path, "form": form, "auth": self.headers["Authorization"]}
                 if stand_in.chooser is not None:
                     behaviour = stand_in.chooser(form)

@@ -141,11 +141,17 @@ DATABASES = {
 # Behind PgBouncer in transaction pooling mode each transaction may run on another server
 # connection: no server-side cursors (they live across transactions) and no prepared
 # statements (PgBouncer before 1.21 cannot route them). touchbase keeps no other session
-# state: no advisory locks, no LISTEN, no SET except Django's own time zone (always UTC).
+# state: no advisory locks, no SET except Django's own time zone (always UTC), and LISTEN only
+# on TOUCHBASE_DB_LISTEN_URL below.
 TOUCHBASE_DB_TRANSACTION_POOLING = envbool("TOUCHBASE_DB_TRANSACTION_POOLING", False)
 if TOUCHBASE_DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# Idle workers LISTEN for touches falling due (delivery/wakeup.py) on a connection of their
+# own. Through PgBouncer's transaction pooling LISTEN does not reach them: give a direct URL
+# here, or they keep the timed sleep (TOUCHBASE_WORKER_IDLE_SECONDS).
+# Empty: the default database, unless TOUCHBASE_DB_TRANSACTION_POOLING is on.
+TOUCHBASE_DB_LISTEN_URL = env("TOUCHBASE_DB_LISTEN_URL", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {

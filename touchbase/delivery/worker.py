@@ -16,6 +16,7 @@ from touchbase import clock
 from touchbase.delivery.claiming import next_due_at, reap_expired_leases
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.resilience import CONNECTION_ERRORS, Backoff, reset_connection
+from touchbase.delivery.wakeup import DueListener, listen_conninfo
 from touchbase.ops.heartbeats import record_heartbeat
 from touchbase.ops.periodic import run_periodic_duties
 
@@ -35,8 +36,15 @@ class Worker:
         self.last_reap = None
         self.totals: Counter = Counter()
         self.backoff = Backoff(first=0.5, cap=10.0)
+        self.listener = DueListener(None if once else listen_conninfo())
 
     def run(self) -> Counter:
+        try:
+            return self.loop()
+        finally:
+            self.listener.close()
+
+    def loop(self) -> Counter:
         while not self.stop.is_set():
             try:
                 claimed = self.step()
@@ -57,7 +65,8 @@ class Worker:
                 continue  # more may be due right now
             if self.once:
                 break
-            self.stop.wait(self.idle_time())
+            self.listener.prepare()  # before the look at the table: no notice falls between
+            self.listener.wait(self.idle_time(), self.stop)
         return self.totals
 
     def step(self) -> int:
@@ -76,8 +85,9 @@ class Worker:
         return outcome.claimed
 
     def idle_time(self) -> float:
-        """Sleep until the next touch is due, at most `idle_seconds` (new enrollments and
-        re-queued touches are picked up within that)."""
+        """Sleep until the next touch is due, at most `idle_seconds`. On PostgreSQL a touch
+        falling due sooner (enrollment, retry, resume, re-queue) ends the sleep early
+        (`wakeup.py`); elsewhere it is picked up within `idle_seconds`."""
         try:
             close_old_connections()
             due = next_due_at()
