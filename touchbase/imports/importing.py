@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from touchbase.customers.models import ConsentSource
-from touchbase.imports.reading import FileProblem, Row, build_aliases, read_rows
+from touchbase.imports.reading import FileProblem, Row, aliases_of, build_aliases, read_rows
 from touchbase.imports.spreadsheet import safe_cells
 from touchbase.intake.bulk import ItemResult, take_jobs
 from touchbase.intake.matching import match_or_create_customer
@@ -84,6 +84,18 @@ JOB_COLUMNS = {
 }
 
 
+@dataclass
+class Resume:
+    """A background import's run (`touchbase.imports.background`): rows up to `after_row`
+    are done and counted in `report`; `columns` is the preview's reading of the header;
+    `on_chunk(report, last_row, failures)` saves progress inside each chunk's transaction."""
+
+    report: "ImportReport"
+    after_row: int
+    columns: dict[str, str]
+    on_chunk: Callable[["ImportReport", int, list], None]
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int
@@ -104,6 +116,7 @@ class ImportReport:
     enrolled: int = 0
     not_enrolled: Counter = field(default_factory=Counter)  # skip reason / error -> jobs
     unknown_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header as written -> column
     more_rows: bool = False  # stopped at max_rows (a preview) with rows left in the file
     first_errors: list[RowError] = field(default_factory=list)
 
@@ -254,10 +267,13 @@ def _run(
     aliases: dict[str, str],
     import_chunk: Callable[[list[Row], ImportReport, Callable], None],
     max_rows: int | None = None,
+    resume: "Resume | None" = None,
 ) -> ImportReport:
-    report = ImportReport(kind=kind, dry_run=dry_run)
+    report = resume.report if resume else ImportReport(kind=kind, dry_run=dry_run)
+    if resume and resume.columns:
+        aliases = aliases_of(resume.columns)
     columns, rows, report.encoding = read_rows(source, aliases)
-    report.unknown_columns = columns.unknown
+    report.unknown_columns, report.columns = columns.unknown, columns.mapping
     present = set(columns.by_index.values())
     missing = [" or ".join(group) for group in required if not present.intersection(group)]
     if missing:
@@ -267,18 +283,24 @@ def _run(
     if writer is not None:
         writer.writerow(["row", "column", "reason", *names])
 
+    failures: list[tuple[RowError, list[str]]] = []  # this chunk's, for `resume.on_chunk`
+
     def fail(row: Row, errors: dict[str, str]) -> None:
         report.failed += 1
         for column, reason in errors.items():
             if len(report.first_errors) < KEPT_ERRORS:
                 report.first_errors.append(RowError(row.number, column, reason))
+            values = [row.values.get(name, "") for name in names]
             if writer is not None:
-                values = (row.values.get(name, "") for name in names)
                 writer.writerow(safe_cells([row.number, column, reason, *values]))
+            if resume is not None:
+                failures.append((RowError(row.number, column, reason), values))
 
     def chunks() -> Iterator[list[Row]]:
         chunk: list[Row] = []
         for count, row in enumerate(rows):
+            if resume is not None and row.number <= resume.after_row:
+                continue  # done by an earlier run of this import
             if max_rows is not None and count >= max_rows:
                 report.more_rows = True
                 break
@@ -300,6 +322,9 @@ def _run(
                     else:
                         readable.append(row)
                 import_chunk(readable, report, fail)
+                if resume is not None:
+                    resume.on_chunk(report, chunk[-1].number, failures)
+                    failures.clear()
             if on_row is not None:
                 on_row(chunk[-1].number)
         if dry_run:
@@ -316,6 +341,7 @@ def import_customers(
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
     max_rows: int | None = None,
+    resume: Resume | None = None,
 ) -> ImportReport:
     """Import customers from a CSV file (binary stream). Matched by email, then phone:
     a matched customer takes the file's non-empty values; a new one is created."""
@@ -332,6 +358,7 @@ def import_customers(
             business, rows, recorded_by, report, fail
         ),
         max_rows=max_rows,
+        resume=resume,
     )
 
 
@@ -345,6 +372,7 @@ def import_jobs(
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
     max_rows: int | None = None,
+    resume: Resume | None = None,
 ) -> ImportReport:
     """Import jobs from a CSV file (binary stream), one per external id: a known external id
     updates its job. The customer is matched by email, then phone, else created. A job that
@@ -368,4 +396,5 @@ def import_jobs(
             business, rows, recorded_by, enroll, report, fail
         ),
         max_rows=max_rows,
+        resume=resume,
     )
