@@ -64,7 +64,7 @@ def queue_import(
         enroll=enroll,
         filename=filename[:255],
         file=content,
-        columns=columns,
+        columns=list(columns.items()),
         recorded_by=recorded_by,
         rows_expected=max(content.count(b"\n") - 1, 1),
         created_at=clock.now(),
@@ -210,7 +210,7 @@ def _import(run: Import) -> None:
         business=run.business,
         source=io.BytesIO(bytes(run.file)),
         recorded_by=run.recorded_by or "web import",
-        resume=Resume(report, run.last_row, run.columns, on_chunk),
+        resume=Resume(report, run.last_row, dict(run.columns), on_chunk),
         **options,
     )
 

@@ -22,8 +22,9 @@ class Import(models.Model):
     enroll = models.BooleanField(default=True)
     filename = models.CharField(max_length=255, blank=True)
     file = models.BinaryField(editable=False)
-    # The header's columns as the preview read them: {header as written: touchbase column}.
-    columns = models.JSONField(default=dict)
+    # The header's columns as the preview read them, in the file's order (a list: jsonb
+    # would not keep a mapping's order): [[header as written, touchbase column], ...].
+    columns = models.JSONField(default=list)
     recorded_by = models.CharField(max_length=254, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED

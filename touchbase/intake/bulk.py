@@ -40,6 +40,7 @@ from touchbase.intake.matching import (
 )
 from touchbase.intake.pipeline import job_fields, new_job_problems
 from touchbase.intake.schema import CustomerIntake, JobIntake
+from touchbase.intake.sets import among
 from touchbase.jobs.models import Job, JobStatus
 from touchbase.jobs.services import ENROLLMENT_TRIGGERS, build_job, enroll_after_save, update_job
 from touchbase.tenancy.models import Business
@@ -89,9 +90,10 @@ def _segment(
         return []
     results = [ItemResult() for _ in intakes]
     existing = _jobs_by_external_id(business, intakes)
-    by_id = Customer.objects.filter(
-        business=business, pk__in=[i.customer_id for i in intakes if i.customer_id]
-    ).in_bulk()
+    given_ids = [i.customer_id for i in intakes if i.customer_id]
+    by_id = {}
+    if given_ids:
+        by_id = Customer.objects.filter(among("pk", given_ids), business=business).in_bulk()
     for intake, result in zip(intakes, results, strict=True):
         result.errors = new_job_problems(intake, existing.get(intake.external_id))
         if intake.customer_id and intake.customer_id not in by_id:
@@ -109,7 +111,7 @@ def _jobs_by_external_id(business: Business, intakes: Sequence[JobIntake]) -> di
     ids = [intake.external_id for intake in intakes if intake.external_id]
     if not ids:
         return {}
-    jobs = Job.objects.filter(business=business, external_id__in=ids)
+    jobs = Job.objects.filter(among("external_id", ids), business=business)
     return {job.external_id: job for job in jobs}
 
 
@@ -126,12 +128,14 @@ def _match_customers(
         for position, intake in enumerate(intakes)
         if intake.customer is not None and not results[position].errors
     }
+    if given:
+        # Taken before the lookup, not after it: one lookup per chunk, and nobody creates
+        # one of these customers between the lookup and the INSERT.
+        lock_customer_creation(business)
     matched = _pick_all(business, given)
     suppressed = suppressed_phones(business, [c.phone for c in given.values()])
     new_ones: list[Customer] = []
     if len(matched) < len(given):
-        lock_customer_creation(business)
-        matched = _pick_all(business, given)  # some may have been created meanwhile
         matched, new_ones = _create(
             business, given, matched, suppressed, recorded_by, consent_source
         )

@@ -223,7 +223,7 @@ def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The bad rows as CSV: row, column, problem, then the row's own cells (formulas
     neutralised). Streamed, so a large report is never held in memory."""
     run = _import_of(request, pk)
-    names = list(dict.fromkeys(run.columns.values()))
+    names = [name for _, name in run.columns]
     writer = csv.writer(_Line())
 
     def lines():
