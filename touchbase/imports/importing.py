@@ -32,7 +32,7 @@ from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 2500  # measured: 2,500 rows cost ~10% less CPU than 1,000; 5,000 no less
 KEPT_ERRORS = 50  # the report keeps the first few for display; all go to the error CSV
 
 CUSTOMER_COLUMNS = {

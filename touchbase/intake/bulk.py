@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from touchbase import clock
+from touchbase.bulk_reads import among
 from touchbase.campaigns.enrollment import EnrollmentResult
 from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
@@ -40,7 +41,6 @@ from touchbase.intake.matching import (
 )
 from touchbase.intake.pipeline import job_fields, new_job_problems
 from touchbase.intake.schema import CustomerIntake, JobIntake
-from touchbase.intake.sets import among
 from touchbase.jobs.models import Job, JobStatus
 from touchbase.jobs.services import ENROLLMENT_TRIGGERS, build_job, enroll_after_save, update_job
 from touchbase.tenancy.models import Business
@@ -287,7 +287,7 @@ def _enroll(intakes: list[JobIntake], results: list[ItemResult]) -> None:
     jobs = [results[position].job for position in triggered.values()]
     try:
         with transaction.atomic():
-            outcomes = enroll_jobs(jobs)
+            outcomes = enroll_jobs(jobs, current=True)  # written just now, in this transaction
     except Exception:
         # Enrollment never blocks intake: one job at a time records a failure on its job.
         logger.exception("batch enrollment failed; enrolling one job at a time")

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from touchbase.bulk_reads import among
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent, SmsSuppression
 from touchbase.customers.services import create_customer, record_sms_consent, update_customer
 from touchbase.intake.schema import CustomerIntake
-from touchbase.intake.sets import among
 from touchbase.tenancy.models import Business
 
 SUPPRESSED_WARNING = (

@@ -1,4 +1,4 @@
-"""`field IN (a chunk's values)` as one parameter.
+"""Reading rows by a chunk's values: `field IN (values)` as one parameter.
 
 Django writes `IN (%s, %s, ...)` with one placeholder per value: for a 1,000-row chunk that
 is thousands of placeholders Django compiles, psycopg splits and quotes, and PostgreSQL
