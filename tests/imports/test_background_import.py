@@ -207,3 +207,39 @@ def clock_now():
     from touchbase import clock
 
     return clock.now()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_claiming_at_once_give_the_import_to_one_of_them():
+    import threading
+
+    from django.db import connection
+
+    business = make_business("Race Air")
+    background.queue_import(
+        business=business,
+        kind="jobs",
+        content=CSV.encode(),
+        filename="jobs.csv",
+        columns={},
+        enroll=True,
+        recorded_by="owner@example.com",
+    )
+    start, claims = threading.Barrier(4), []
+
+    def worker():
+        try:
+            start.wait()
+            claims.append(background._claim(clock_now()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len([claim for claim in claims if claim is not None]) == 1
+    assert Import.objects.get().attempts == 1

@@ -111,13 +111,11 @@ def _due(now: datetime):
 def _claim(now: datetime) -> Import | None:
     """One due import, now this runner's; None when there is none (or others got them)."""
     for candidate in _due(now).order_by("created_at").values("pk", "status", "runner")[:5]:
+        # Still due and still the runner we saw: of two workers, one changes the row.
         claimed = (
-            Import.objects.filter(
-                Q(status=ImportStatus.QUEUED)
-                | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now),
-                pk=candidate["pk"],
-                runner=candidate["runner"],
-            ).update(
+            _due(now)
+            .filter(pk=candidate["pk"], runner=candidate["runner"])
+            .update(
                 status=ImportStatus.RUNNING,
                 runner=RUNNER,
                 lease_expires_at=now + LEASE,
