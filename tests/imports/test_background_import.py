@@ -210,7 +210,7 @@ def clock_now():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_workers_claiming_at_once_give_the_import_to_one_of_them():
     import threading
 
