@@ -61,6 +61,19 @@ def queue_through_the_page(client, content=CSV) -> Import:
     return run
 
 
+def queued(business) -> Import:
+    """An import queued directly (as the page queues it), for the claim's own tests."""
+    return background.queue_import(
+        business=business,
+        kind="jobs",
+        content=CSV.encode(),
+        filename="jobs.csv",
+        columns={},
+        enroll=True,
+        recorded_by="owner@example.com",
+    )
+
+
 def report_rows(response) -> list[dict]:
     text = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(text)))
@@ -176,15 +189,7 @@ def test_an_import_stopped_too_often_ends_failed_with_a_readable_reason(client, 
 
 
 def test_a_claimed_import_has_one_runner(shop):
-    run = background.queue_import(
-        business=shop,
-        kind="jobs",
-        content=CSV.encode(),
-        filename="jobs.csv",
-        columns={},
-        enroll=True,
-        recorded_by="owner@example.com",
-    )
+    run = queued(shop)
     now = clock_now()
 
     assert background._claim(now).pk == run.pk
@@ -217,15 +222,7 @@ def test_workers_claiming_at_once_give_the_import_to_one_of_them():
     from django.db import connection
 
     business = make_business("Race Air")
-    background.queue_import(
-        business=business,
-        kind="jobs",
-        content=CSV.encode(),
-        filename="jobs.csv",
-        columns={},
-        enroll=True,
-        recorded_by="owner@example.com",
-    )
+    queued(business)
     start, claims = threading.Barrier(4), []
 
     def worker():
