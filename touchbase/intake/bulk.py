@@ -9,8 +9,9 @@ with the rules of `take_job`, in a few statements per chunk instead of a dozen p
    created with one INSERT, their consent records with another; the suppression list is read
    once.
 4. New jobs: one INSERT (a concurrent API upsert of the same external id makes it fail; the
-   chunk then looks the jobs up again and updates them instead). Changed jobs go through
-   `update_job` one by one (the rare case on a re-import); unchanged ones cost nothing.
+   chunk then looks the jobs up again and updates them instead). Changed jobs take
+   `update_job`'s rules in memory (`jobs.services.apply_changes`) and one UPDATE for all;
+   unchanged ones cost nothing.
 5. Jobs whose completion triggers enrollment go to the engine's batch entry point.
 
 An external id seen twice in one call splits the call at the repeat, so the second version
@@ -30,7 +31,7 @@ from touchbase.campaigns.enrollment import EnrollmentResult
 from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import build_customer, consent_record
-from touchbase.delivery.bulk_write import insert_rows
+from touchbase.delivery.bulk_write import insert_rows, update_rows
 from touchbase.intake.matching import (
     SUPPRESSED_WARNING,
     CustomerIndex,
@@ -42,10 +43,28 @@ from touchbase.intake.matching import (
 from touchbase.intake.pipeline import job_fields, new_job_problems
 from touchbase.intake.schema import CustomerIntake, JobIntake
 from touchbase.jobs.models import Job, JobStatus
-from touchbase.jobs.services import ENROLLMENT_TRIGGERS, build_job, enroll_after_save, update_job
+from touchbase.jobs.services import (
+    ENROLLMENT_TRIGGERS,
+    apply_changes,
+    build_job,
+    enroll_after_save,
+    stop_withdrawn,
+    withdrawn,
+)
 from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
+
+# What an update through intake can change on a job (`pipeline.job_fields`), and its stamps.
+CHANGED_FIELDS = [
+    "customer",
+    "service_type",
+    "status",
+    "technician_name",
+    "notes",
+    "completed_at",
+    "updated_at",
+]
 
 
 @dataclass
@@ -261,6 +280,7 @@ def _write_jobs(
             existing = _jobs_by_external_id(business, intakes)
     for position, job in zip(new, jobs, strict=True):
         results[position].job, results[position].created = job, True
+    changed: list[Job] = []
     for position, intake in enumerate(intakes):
         job = existing.get(intake.external_id)
         if results[position].errors or job is None:
@@ -268,9 +288,24 @@ def _write_jobs(
         fields = job_fields(intake, customers.get(position))
         results[position].job = job
         if not _unchanged(job, fields):
-            results[position].previous_status = job.status
-            update_job(job=job, enroll_in_campaign=False, **fields)
+            job.business = business  # known: no query per job
+            results[position].previous_status = apply_changes(job, fields)
             results[position].updated = True
+            changed.append(job)
+    _save_changed(changed, results)
+
+
+def _save_changed(changed: list[Job], results: list[ItemResult]) -> None:
+    """`update_job`'s writes for many jobs: one UPDATE for all (`UPDATE ... FROM unnest`
+    on PostgreSQL), and one stop of the withdrawn jobs' sequences."""
+    if not changed:
+        return
+    now = clock.now()
+    for job in changed:
+        job.updated_at = now
+    update_rows(changed, CHANGED_FIELDS)
+    previous = {r.job.pk: r.previous_status for r in results if r.updated and r.job}
+    stop_withdrawn([job.pk for job in changed if withdrawn(job, previous[job.pk])])
 
 
 def _enroll(intakes: list[JobIntake], results: list[ItemResult]) -> None:
