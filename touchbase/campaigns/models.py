@@ -62,11 +62,12 @@ class MessageTemplate(models.Model):
     def is_system(self) -> bool:
         return self.business_id is None
 
-    def text_for(self, language: str) -> tuple[str, str]:
-        """(subject, body) in `language`; the English text when it has none in Spanish."""
+    def text_for(self, language: str) -> tuple[str, str, str]:
+        """(language, subject, body) of the text a customer of `language` gets: the Spanish
+        one when there is one, else the English one."""
         if language == "es" and self.body_es.strip():
-            return self.subject_es or self.subject, self.body_es
-        return self.subject, self.body
+            return "es", self.subject_es or self.subject, self.body_es
+        return "en", self.subject, self.body
 
 
 class CampaignStatus(models.TextChoices):

@@ -46,7 +46,7 @@ def sms_text(
     body: str, *, business_name: str, first_of_enrollment: bool, language: str = "en"
 ) -> str:
     """The first SMS of an enrollment names the business and ends with the opt-out line
-    in the customer's language."""
+    in the text's language."""
     text = body.strip()
     if first_of_enrollment:
         footer = STOP_FOOTERS.get(language, STOP_FOOTER)
@@ -68,8 +68,9 @@ def render_delivery(
         job=enrollment.job,
         review_link=link_for(delivery.pk, "review"),
     )
-    language = customer_language(customer, business)
-    subject, body = template.text_for(language)
+    # The language of the text itself: a Spanish customer whose touch has no Spanish text
+    # gets the English one, with its English footer and email words.
+    language, subject, body = template.text_for(customer_language(customer, business))
     body = render(body, values)
     if delivery.channel == Channel.SMS:
         return OutgoingMessage(

@@ -61,6 +61,7 @@ class SettingsForm(ProfileForm, ServicesForm):
     default_customer_language = forms.ChoiceField(
         label="Customers' language",
         choices=Language.choices,
+        required=False,
         help_text="Messages and pages for customers whose own language is not set. Each "
         "customer's language can be set on them, in the API and in CSV files.",
     )
@@ -69,6 +70,12 @@ class SettingsForm(ProfileForm, ServicesForm):
     contact_phone = forms.CharField(
         label="Contact phone", required=False, max_length=20, help_text="Given to HELP replies."
     )
+
+    def clean_default_customer_language(self) -> str:
+        # Not posted (an older form, a script): the business keeps its language.
+        return self.cleaned_data["default_customer_language"] or self.initial.get(
+            "default_customer_language", Language.ENGLISH
+        )
 
 
 @owner_view
