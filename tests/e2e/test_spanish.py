@@ -7,9 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import log_in
-from tests.e2e.layout import layout_problems
-from tests.e2e.test_accessibility import violations
-from tests.e2e.test_phone_layout import publish
+from tests.e2e.test_phone_layout import customer_page_problems, publish
 from tests.factories import complete_job, make_campaign, make_customer
 from touchbase.campaigns.models import MessageTemplate
 from touchbase.campaigns.services import copy_template, create_template
@@ -26,15 +24,7 @@ def test_a_spanish_customers_pages_are_spanish_fit_a_phone_and_pass_axe(page, ow
     delivery = Delivery.objects.get(enrollment__job=complete_job(business, customer).job)
     page.set_viewport_size({"width": 375, "height": 740})
 
-    problems = {}
-    for url in [
-        f"/f/{make_token(delivery.pk, 'feedback')}",
-        f"/u/{make_token(delivery.pk, 'unsubscribe')}",
-    ]:
-        page.goto(url)
-        found = violations(page) + layout_problems(page, 375)
-        if found:
-            problems[url] = found
+    problems = customer_page_problems(page, delivery)
     assert not problems, problems
 
     page.goto(f"/f/{make_token(delivery.pk, 'feedback')}")
