@@ -9,7 +9,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render as django_render
+from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,12 +34,12 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def render(
+def customer_page(
     request: HttpRequest, template: str, context=None, *, language: str, status: int = 200
 ) -> HttpResponse:
     """A customer-facing page in the customer's language (the owner's app stays English)."""
     with translation.override(language):
-        response = django_render(request, template, context, status=status)
+        response = render(request, template, context, status=status)
     response["Content-Language"] = language
     return response
 
@@ -52,7 +52,9 @@ def _language_of(delivery) -> str:
 def _link_not_found(request: HttpRequest) -> HttpResponse:
     # Nobody is known from a bad token: the browser's preference (English or Spanish).
     language = translation.get_language_from_request(request)
-    return _no_store(render(request, "inbound/not_found.html", language=language, status=404))
+    return _no_store(
+        customer_page(request, "inbound/not_found.html", language=language, status=404)
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -67,7 +69,7 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
     )
     if not result.destination:
         return _no_store(
-            render(
+            customer_page(
                 request,
                 "inbound/no_review_page.html",
                 {"business": delivery.business},
@@ -104,13 +106,15 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         if error:
             context.update(message=message, error=error)
             return _no_store(
-                render(request, "inbound/feedback.html", context, language=language, status=400)
+                customer_page(
+                    request, "inbound/feedback.html", context, language=language, status=400
+                )
             )
         context["already_sent"] = not result.created
         return _no_store(
-            render(request, "inbound/feedback_thanks.html", context, language=language)
+            customer_page(request, "inbound/feedback_thanks.html", context, language=language)
         )
-    return _no_store(render(request, "inbound/feedback.html", context, language=language))
+    return _no_store(customer_page(request, "inbound/feedback.html", context, language=language))
 
 
 # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" with no cookie, no
@@ -141,7 +145,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "done": done,
     }
     return _no_store(
-        render(request, "inbound/unsubscribe.html", context, language=_language_of(delivery))
+        customer_page(request, "inbound/unsubscribe.html", context, language=_language_of(delivery))
     )
 
 
