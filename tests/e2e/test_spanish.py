@@ -76,6 +76,7 @@ def test_the_campaign_editor_shows_each_touchs_spanish_text_or_says_it_has_none(
     )
     log_in(page, owner.user.email)
     page.goto(f"/campaigns/{campaign.pk}/edit/")
+    page.wait_for_load_state("networkidle")  # no request left for the live server's teardown
 
     spanish = page.locator("#touch1-preview-es")
     expect(spanish).to_contain_text("Hola Maria")
