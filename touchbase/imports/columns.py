@@ -19,6 +19,7 @@ CUSTOMER_COLUMNS = {
         "client phone",
     ],
     "time_zone": ["timezone", "tz"],
+    "language": ["lang", "preferred language", "idioma"],
     "sms_consent": ["sms opt in", "sms optin", "text consent", "sms ok", "consent"],
 }
 JOB_COLUMNS = {
