@@ -99,9 +99,10 @@ class SendAndRecord:
         # A slot is a call in flight or an answer not yet written (recorder.py).
         free = threading.Semaphore(self.concurrency)
         recorder = AnswerRecorder(self, touches, counts, done=free.release)
-        # Start calls in small groups: each group is one commit, and a kill between that
-        # commit and the requests leaves the whole group `uncertain`.
-        refill = max(1, self.concurrency // 8)
+        # Start the calls whose slots are free together, one commit, but at most half
+        # of the slots: a kill between that commit and the requests leaves the whole group
+        # `uncertain`.
+        group = max(2, self.concurrency // 2)
 
         def call_and_hand_over(send: OutgoingSend) -> None:
             self._call(send)  # never raises
@@ -114,7 +115,7 @@ class SendAndRecord:
                     if self.stop_event.is_set():
                         break
                     room = 1
-                    while room < min(refill, len(waiting)) and free.acquire(blocking=False):
+                    while room < min(group, len(waiting)) and free.acquire(blocking=False):
                         room += 1
                     chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
                     started = self._start_calls(chunk)
