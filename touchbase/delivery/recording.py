@@ -1,31 +1,33 @@
 """Steps 3 and 4 of a batch (engine.py): send the decided deliveries and record each
 provider's answer as it arrives.
 
-Calls start only as threads free up, each committed as started (`sent_at`) just before it is
-made, and answers are written in small transactions (every RECORD_EVERY answers or
-RECORD_INTERVAL seconds, together with starting the next calls), retried through a lost
-database connection. So a worker that dies leaves `uncertain` only the calls in flight and
-the answers of the last RECORD_INTERVAL; the rows it decided but never called go back to
-`pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or enrollment
+Calls start only as threads free up, each committed as started (`sent_at`, its lease renewed)
+just before it is made, in groups of a few; every answer is handed the moment it arrives to
+the recorder (recorder.py), which writes it in a small transaction on a connection of its
+own, retried through a lost connection. So a worker that dies leaves `uncertain` only the
+calls in flight and the answers being written; the rows it decided but never called go back
+to `pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or enrollment
 completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent error
 -> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
 automatically (unless the provider honours our idempotency key).
 """
 
 import logging
+import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from touchbase import clock
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
+from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import TouchMap, advance
 from touchbase.webhooks.events import emit_delivery_events
@@ -35,10 +37,6 @@ logger = logging.getLogger(__name__)
 RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
-# Step 4 commits the answers received so far this often: a dead worker loses at most this
-# much of what providers told it, and a batch still costs only a few transactions.
-RECORD_EVERY = 10
-RECORD_INTERVAL = 0.1  # seconds
 INTERNAL_ERROR = "internal_error"
 
 OUTCOME_FIELDS = [
@@ -69,19 +67,18 @@ class OutgoingSend:
 
 class SendAndRecord:
     """The engine's sending half (DeliveryEngine inherits it): needs `owner`,
-    `concurrency`, `stop_event` and `_set`."""
+    `concurrency`, `lease`, `stop_event` and `_set`."""
 
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
     def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
         """Start calls only as threads free up, each committed as started (`sent_at`) just
         before it is made, and record answers as they arrive: a worker that dies leaves
-        `uncertain` only the calls in flight and the answers of the last RECORD_INTERVAL;
-        the reaper returns the rows it had decided but not yet called to `pending`."""
+        `uncertain` only the calls in flight and the answers being written; the reaper
+        returns the rows it had decided but not yet called to `pending`."""
         waiting = deque(sends)
-        answered: list[OutgoingSend] = []
-        last_recorded = time.monotonic()
         if self.concurrency == 1 or len(sends) == 1:  # inline: one transaction per chunk
+            answered: list[OutgoingSend] = []
             while waiting and not self.stop_event.is_set():
                 chunk = [waiting.popleft() for _ in range(min(RECORD_EVERY, len(waiting)))]
                 started = self._settle(answered, chunk, touches, counts)
@@ -89,31 +86,58 @@ class SendAndRecord:
                 for send in started:
                     self._call(send)
                     answered.append(send)
+            self._settle(answered, [], touches, counts)
         else:
-            refill = max(1, self.concurrency // 2)
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(sends))) as pool:
-                in_flight: dict = {}
-                while waiting or in_flight:
-                    room = self.concurrency - len(in_flight)
-                    start = bool(waiting) and not self.stop_event.is_set()
-                    start = start and (room >= refill or not in_flight)
-                    record = len(answered) >= RECORD_EVERY
-                    record = record or time.monotonic() - last_recorded >= RECORD_INTERVAL
-                    if start or (answered and record):
-                        size = min(room, len(waiting)) if start else 0
-                        chunk = [waiting.popleft() for _ in range(size)]
-                        for send in self._settle(answered, chunk, touches, counts):
-                            in_flight[pool.submit(self._call, send)] = send
-                        answered, last_recorded = [], time.monotonic()
-                    if not in_flight:
-                        if self.stop_event.is_set():
-                            break
-                        continue
-                    done, _ = wait(in_flight, timeout=RECORD_INTERVAL, return_when=FIRST_COMPLETED)
-                    answered.extend(in_flight.pop(future) for future in done)
-        self._settle(answered, [], touches, counts)
+            self._send_concurrently(waiting, touches, counts)
         if waiting:  # stopping: never called, give them back at once
             self._release_uncalled([send.delivery.pk for send in waiting], counts)
+
+    def _send_concurrently(self, waiting: deque, touches: TouchMap, counts: Counter) -> None:
+        """Up to `concurrency` calls in flight; each answer goes to the recorder the moment
+        it arrives, which writes it on a thread and connection of its own (recorder.py), so
+        starting calls never waits on recording."""
+        # A slot is a call in flight or an answer not yet written (recorder.py).
+        free = threading.Semaphore(self.concurrency)
+        recorder = AnswerRecorder(self, touches, counts, done=free.release)
+        # Start the calls whose slots are free together, one commit, but at most half
+        # of the slots: a kill between that commit and the requests leaves the whole group
+        # `uncertain`.
+        group = max(2, self.concurrency // 2)
+
+        def call_and_hand_over(send: OutgoingSend) -> None:
+            self._call(send)  # never raises
+            recorder.put(send)
+
+        try:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(waiting))) as pool:
+                while waiting and not self.stop_event.is_set():
+                    free.acquire()
+                    if self.stop_event.is_set():
+                        break
+                    room = 1
+                    while room < min(group, len(waiting)) and free.acquire(blocking=False):
+                        room += 1
+                    chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
+                    started = self._start_calls(chunk)
+                    if started is None:  # the database is gone: the reaper settles the rest
+                        waiting.clear()
+                        break
+                    for _ in range(room - len(started)):
+                        free.release()
+                    for send in started:
+                        pool.submit(call_and_hand_over, send)
+                    recorder.record_waiting()  # when it cannot record beside (SQLite)
+        finally:
+            recorder.close()  # after the pool's exit has waited for every call
+
+    def _start_calls(self, sends: list[OutgoingSend]) -> list[OutgoingSend] | None:
+        """Commit `sends` as started, retried through a lost connection; None when the
+        database stays unavailable (nothing more may be called)."""
+        try:
+            return retry_database(lambda: self._start(sends), what="starting provider calls")
+        except CONNECTION_ERRORS:
+            logger.error("could not start %d calls; the reaper settles them", len(sends))
+            return None
 
     def _call(self, send: OutgoingSend) -> None:
         """One provider call; never raises (runs in a pool thread)."""
@@ -173,24 +197,25 @@ class SendAndRecord:
         return started
 
     def _start(self, sends: list[OutgoingSend]) -> list[OutgoingSend]:
-        """Mark calls as started (`sent_at`) while the rows are still ours. From then on a
-        dead worker's row becomes `uncertain`; before, the reaper may safely release it."""
+        """Mark calls as started (`sent_at`) while the rows are still ours, and renew their
+        lease from now: from then on a dead worker's row becomes `uncertain`, so it must not
+        expire while its call is made. Before, the reaper may safely release it."""
         if not sends:
             return []
         now = clock.now()
-        ours = set(
-            Delivery.objects.select_for_update()
-            .filter(
-                pk__in=[s.delivery.pk for s in sends],
-                status=DeliveryStatus.SENDING,
-                lease_owner=self.owner,
+        adapt = connection.ops.adapt_datetimefield_value
+        ids = [send.delivery.pk for send in sends]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Delivery._meta.db_table} SET sent_at = %s, lease_expires_at = %s"
+                f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
+                " AND status = %s AND lease_owner = %s RETURNING id",
+                [adapt(now), adapt(now + self.lease), *ids, DeliveryStatus.SENDING, self.owner],
             )
-            .values_list("pk", flat=True)
-        )
-        Delivery.objects.filter(pk__in=ours).update(sent_at=now)
+            ours = {row[0] for row in cursor.fetchall()}
         started = [send for send in sends if send.delivery.pk in ours]
         for send in started:
-            send.delivery.sent_at = now
+            send.delivery.sent_at, send.delivery.lease_expires_at = now, now + self.lease
         return started
 
     def _release_uncalled(self, ids: list[int], counts: Counter) -> None:
@@ -219,7 +244,7 @@ class SendAndRecord:
         if not sends:
             return tally
         now = clock.now()
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # inside `_settle`'s: no savepoint trips
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
             current = dict(
