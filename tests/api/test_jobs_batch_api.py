@@ -49,3 +49,28 @@ def test_an_empty_batch_is_refused(api, business):
 
     assert response.status_code == 422
     assert "jobs" in error_of(response)["fields"]
+
+
+def test_the_batch_skips_a_customer_in_cooldown_recent_or_earlier_in_the_same_batch(
+    api, business, clock
+):
+    make_campaign(business, service_type="hvac")
+    api.post("/jobs", job(1))  # p1 enrolled just now
+    fresh = {"name": "New Person", "email": "new@example.com"}
+
+    response = api.post(
+        "/jobs:batch",
+        {
+            "jobs": [
+                job(2, customer=job(1)["customer"]),
+                job(3, customer=fresh),
+                job(4, customer=fresh),
+            ]
+        },
+    )
+
+    outcomes = [r["job"]["enrollment"] for r in response.json()["results"]]
+    assert [o["outcome"] for o in outcomes] == ["skipped", "enrolled", "skipped"]
+    assert outcomes[0]["reason"] == outcomes[2]["reason"] == "cooldown"
+    assert Job.objects.get(external_id="fsm-4").enrollment_reason == "cooldown"
+    assert Enrollment.objects.count() == 2

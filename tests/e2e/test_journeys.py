@@ -16,6 +16,7 @@ from touchbase.campaigns.models import Campaign, Enrollment
 from touchbase.campaigns.services import create_template
 from touchbase.delivery.models import Delivery
 from touchbase.jobs.models import Job
+from touchbase.ops.periodic import run_periodic_duties
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -227,5 +228,9 @@ def test_a_csv_import_with_a_bad_row_shows_the_row_error(page, owner, screenshot
     page.screenshot(path=screenshots / "06-csv-import-row-error.png", full_page=True)
 
     page.get_by_role("button", name="Import 2 rows").click()
-    expect(page.get_by_role("heading", name="Imported")).to_be_visible()
+    expect(page.get_by_role("heading", name="Waiting for the worker")).to_be_visible()
+    run_periodic_duties(wait=True)  # the worker's duty; the page, polling, shows the end
+    expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible()
+    expect(page.locator("#import-bar")).to_have_attribute("value", "100")
+    expect(page.locator("#row-errors tbody tr")).to_have_count(1)
     assert set(Job.objects.values_list("external_id", flat=True)) == {"J-100", "J-102"}

@@ -333,3 +333,26 @@ def test_an_import_respects_the_cooldown_of_a_customer_enrolled_recently(busines
     assert (report.enrolled, report.not_enrolled["cooldown"]) == (0, 1)
     assert Job.objects.get(external_id="J9").enrollment_reason == "cooldown"
     assert Enrollment.objects.filter(customer=customer).count() == 1
+
+
+def test_a_reimport_updates_changed_jobs_in_statements_that_do_not_grow_with_them(business):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_campaign(business, service_type="hvac")
+
+    def statements_to_complete(count: int, prefix: str) -> int:
+        rows = [f"{prefix}{n},Person {n},{prefix}{n}@example.com,hvac" for n in range(count)]
+        header = "Job ID,Name,Email,Service,Status\n"
+        run_jobs(business, header + "".join(f"{row},scheduled\n" for row in rows))
+        with CaptureQueriesContext(connection) as queries:
+            report, _ = run_jobs(business, header + "".join(f"{row},completed\n" for row in rows))
+        assert (report.updated, report.enrolled) == (count, count)
+        # INSERTs aside: SQLite's variable limit makes Django split a long one in two.
+        return len([q for q in queries.captured_queries if not q["sql"].startswith("INSERT")])
+
+    few = statements_to_complete(5, "a")
+    many = statements_to_complete(40, "b")
+    assert many == few
+    assert Job.objects.filter(status="completed").count() == 45
+    assert not Job.objects.exclude(enrollment_outcome="enrolled").exists()

@@ -9,6 +9,7 @@ import io
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.conftest import ApiClient
 from tests.factories import make_business, make_campaign, make_customer, make_user
@@ -17,8 +18,10 @@ from touchbase.api.keys import create_api_key
 from touchbase.campaigns.models import Enrollment
 from touchbase.customers.models import Customer
 from touchbase.imports.importing import import_jobs
+from touchbase.imports.models import Import
 from touchbase.inbound.signatures import sign_job_webhook
 from touchbase.jobs.models import Job
+from touchbase.ops.periodic import run_periodic_duties
 from touchbase.tenancy.services import add_member
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +33,11 @@ PAYLOAD = {
     "technician_name": "Sam",
     "customer": {"name": "Pat Doe", "email": "PAT@Example.com", "phone": "(305) 555-0142"},
 }
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    settings.VAR_DIR = str(tmp_path)
 
 
 @pytest.fixture
@@ -96,7 +104,23 @@ def via_web_form(client, business):
     assert response.status_code == 302, response.context["form"].errors
 
 
-ENTRY_POINTS = [via_api, via_batch_api, via_webhook, via_csv, via_web_form]
+def via_web_import(client, business):
+    """The web app's import: upload, exact preview, confirm; the worker runs it."""
+    user = make_user()
+    add_member(business=business, user=user, role="owner")
+    client.force_login(user)
+    text = (
+        "Job ID,Name,Email,Phone,Service,Status,Technician\n"
+        "ST-1001,Pat Doe,PAT@Example.com,(305) 555-0142,hvac,completed,Sam\n"
+    )
+    upload = SimpleUploadedFile("jobs.csv", text.encode(), content_type="text/csv")
+    client.post("/jobs/import/", {"kind": "jobs", "enroll": "on", "file": upload})
+    assert client.post("/jobs/import/", {"action": "import"}).status_code == 302
+    run_periodic_duties(wait=True)  # what `touchbase worker --once` runs
+    assert Import.objects.get(business=business).created == 1
+
+
+ENTRY_POINTS = [via_api, via_batch_api, via_webhook, via_csv, via_web_form, via_web_import]
 
 
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=lambda f: f.__name__)

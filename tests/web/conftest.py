@@ -18,6 +18,8 @@ from touchbase.campaigns.models import Campaign, Enrollment, MessageTemplate
 from touchbase.campaigns.services import create_template
 from touchbase.customers.models import Customer
 from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.imports.background import queue_import
+from touchbase.imports.models import Import
 from touchbase.jobs.models import Job
 from touchbase.tenancy.models import Business, Invitation, Membership, User
 from touchbase.tenancy.services import add_member
@@ -41,6 +43,7 @@ class Tenant:
     invitation: Invitation
     webhook_endpoint: WebhookEndpoint
     webhook_message: WebhookMessage
+    web_import: Import
 
 
 def make_tenant(name: str) -> Tenant:
@@ -76,6 +79,15 @@ def make_tenant(name: str) -> Tenant:
         Membership.objects.get(user=user, business=business),
         invitation,
         *failed_message(business),
+        queue_import(
+            business=business,
+            kind="jobs",
+            content=b"job number,name,email,service\n",
+            filename="jobs.csv",
+            columns={},
+            enroll=True,
+            recorded_by=user.email,
+        ),
     )
 
 

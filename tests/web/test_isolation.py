@@ -35,6 +35,8 @@ OBJECT_PAGES = [
     ("post", "/settings/webhooks/{}/enable/", "webhook_endpoint"),
     ("post", "/settings/webhooks/{}/delete/", "webhook_endpoint"),
     ("post", "/settings/webhooks/messages/{}/replay/", "webhook_message"),
+    ("get", "/jobs/imports/{}/", "web_import"),
+    ("get", "/jobs/imports/{}/errors.csv", "web_import"),
 ]
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from touchbase import clock
+from touchbase.bulk_reads import among
 from touchbase.campaigns.enrollment import (
     EnrollmentResult,
     Plan,
@@ -34,7 +35,7 @@ from touchbase.tenancy.models import Business
 DECIDED_ON = ("pk", "business_id", "customer_id", "service_type", "status")
 
 
-def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
+def enroll_jobs(jobs: Sequence[Job], *, current: bool = False) -> dict[int, EnrollmentResult]:
     """`enroll_job` for many jobs at once (CSV import, batch API): the same `decide` and
     `build_enrollment`, on facts read set-wise, with bulk writes.
 
@@ -42,13 +43,18 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
     after another in this order, and remembers it: the facts `decide` reads (a customer's
     live sequences, last enrollment) are updated in memory as each job is decided, so a
     customer seen twice in the batch is decided as one by one would. Customers are locked
-    as `enroll_job` locks them.
+    as `enroll_job` locks them. `current`: the caller wrote these jobs in this transaction
+    (bulk intake), so they are read as given instead of again from the database.
     """
     results: dict[int, EnrollmentResult] = {}
     if not jobs:
         return results
     with transaction.atomic():
-        fresh = Job.objects.only(*DECIDED_ON).in_bulk([job.pk for job in jobs])
+        if current:
+            fresh = {job.pk: job for job in reversed(jobs)}  # the first of a repeated job
+        else:
+            wanted = among("pk", [job.pk for job in jobs])
+            fresh = {job.pk: job for job in Job.objects.only(*DECIDED_ON).filter(wanted)}
         # A job listed twice is decided once (its second call would change nothing).
         ordered = [fresh[pk] for pk in dict.fromkeys(job.pk for job in jobs) if pk in fresh]
         customer_ids = sorted(
@@ -56,17 +62,17 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
         )
         list(
             Customer.objects.select_for_update()
-            .filter(pk__in=customer_ids)
+            .filter(among("pk", customer_ids))
             .order_by("pk")
             .values_list("pk", flat=True)
         )
         live: dict[int, list[Enrollment]] = {}
         for enrollment in Enrollment.objects.filter(
-            customer_id__in=customer_ids, status__in=LIVE_ENROLLMENT_STATUSES
+            among("customer_id", customer_ids), status__in=LIVE_ENROLLMENT_STATUSES
         ).only("pk", "job_id", "customer_id"):
             live.setdefault(enrollment.customer_id, []).append(enrollment)
         last_enrolled = dict(
-            Enrollment.objects.filter(customer_id__in=customer_ids)
+            Enrollment.objects.filter(among("customer_id", customer_ids))
             .values("customer_id")
             .annotate(last=Max("enrolled_at"))
             .values_list("customer_id", "last")
@@ -128,7 +134,7 @@ def enroll_jobs(jobs: Sequence[Job]) -> dict[int, EnrollmentResult]:
             )
             same_outcome.setdefault(key, []).append(job.pk)
         for (outcome, reason, detail, checked_at), pks in same_outcome.items():
-            Job.objects.filter(pk__in=pks).update(
+            Job.objects.filter(among("pk", pks)).update(
                 enrollment_outcome=outcome,
                 enrollment_reason=reason,
                 enrollment_detail=detail,

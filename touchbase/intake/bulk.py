@@ -9,8 +9,9 @@ with the rules of `take_job`, in a few statements per chunk instead of a dozen p
    created with one INSERT, their consent records with another; the suppression list is read
    once.
 4. New jobs: one INSERT (a concurrent API upsert of the same external id makes it fail; the
-   chunk then looks the jobs up again and updates them instead). Changed jobs go through
-   `update_job` one by one (the rare case on a re-import); unchanged ones cost nothing.
+   chunk then looks the jobs up again and updates them instead). Changed jobs take
+   `update_job`'s rules in memory (`jobs.services.apply_changes`) and one UPDATE for all;
+   unchanged ones cost nothing.
 5. Jobs whose completion triggers enrollment go to the engine's batch entry point.
 
 An external id seen twice in one call splits the call at the repeat, so the second version
@@ -25,11 +26,12 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from touchbase import clock
+from touchbase.bulk_reads import among
 from touchbase.campaigns.enrollment import EnrollmentResult
 from touchbase.campaigns.enrollment_batch import enroll_jobs
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent
 from touchbase.customers.services import build_customer, consent_record
-from touchbase.delivery.bulk_write import insert_rows
+from touchbase.delivery.bulk_write import insert_rows, update_rows
 from touchbase.intake.matching import (
     SUPPRESSED_WARNING,
     CustomerIndex,
@@ -41,10 +43,28 @@ from touchbase.intake.matching import (
 from touchbase.intake.pipeline import job_fields, new_job_problems
 from touchbase.intake.schema import CustomerIntake, JobIntake
 from touchbase.jobs.models import Job, JobStatus
-from touchbase.jobs.services import ENROLLMENT_TRIGGERS, build_job, enroll_after_save, update_job
+from touchbase.jobs.services import (
+    ENROLLMENT_TRIGGERS,
+    apply_changes,
+    build_job,
+    enroll_after_save,
+    stop_withdrawn,
+    withdrawn,
+)
 from touchbase.tenancy.models import Business
 
 logger = logging.getLogger(__name__)
+
+# What an update through intake can change on a job (`pipeline.job_fields`), and its stamps.
+CHANGED_FIELDS = [
+    "customer",
+    "service_type",
+    "status",
+    "technician_name",
+    "notes",
+    "completed_at",
+    "updated_at",
+]
 
 
 @dataclass
@@ -89,9 +109,10 @@ def _segment(
         return []
     results = [ItemResult() for _ in intakes]
     existing = _jobs_by_external_id(business, intakes)
-    by_id = Customer.objects.filter(
-        business=business, pk__in=[i.customer_id for i in intakes if i.customer_id]
-    ).in_bulk()
+    given_ids = [i.customer_id for i in intakes if i.customer_id]
+    by_id = {}
+    if given_ids:
+        by_id = Customer.objects.filter(among("pk", given_ids), business=business).in_bulk()
     for intake, result in zip(intakes, results, strict=True):
         result.errors = new_job_problems(intake, existing.get(intake.external_id))
         if intake.customer_id and intake.customer_id not in by_id:
@@ -109,7 +130,7 @@ def _jobs_by_external_id(business: Business, intakes: Sequence[JobIntake]) -> di
     ids = [intake.external_id for intake in intakes if intake.external_id]
     if not ids:
         return {}
-    jobs = Job.objects.filter(business=business, external_id__in=ids)
+    jobs = Job.objects.filter(among("external_id", ids), business=business)
     return {job.external_id: job for job in jobs}
 
 
@@ -126,12 +147,14 @@ def _match_customers(
         for position, intake in enumerate(intakes)
         if intake.customer is not None and not results[position].errors
     }
+    if given:
+        # Taken before the lookup, not after it: one lookup per chunk, and nobody creates
+        # one of these customers between the lookup and the INSERT.
+        lock_customer_creation(business)
     matched = _pick_all(business, given)
     suppressed = suppressed_phones(business, [c.phone for c in given.values()])
     new_ones: list[Customer] = []
     if len(matched) < len(given):
-        lock_customer_creation(business)
-        matched = _pick_all(business, given)  # some may have been created meanwhile
         matched, new_ones = _create(
             business, given, matched, suppressed, recorded_by, consent_source
         )
@@ -257,6 +280,7 @@ def _write_jobs(
             existing = _jobs_by_external_id(business, intakes)
     for position, job in zip(new, jobs, strict=True):
         results[position].job, results[position].created = job, True
+    changed: list[Job] = []
     for position, intake in enumerate(intakes):
         job = existing.get(intake.external_id)
         if results[position].errors or job is None:
@@ -264,9 +288,24 @@ def _write_jobs(
         fields = job_fields(intake, customers.get(position))
         results[position].job = job
         if not _unchanged(job, fields):
-            results[position].previous_status = job.status
-            update_job(job=job, enroll_in_campaign=False, **fields)
+            job.business = business  # known: no query per job
+            results[position].previous_status = apply_changes(job, fields)
             results[position].updated = True
+            changed.append(job)
+    _save_changed(changed, results)
+
+
+def _save_changed(changed: list[Job], results: list[ItemResult]) -> None:
+    """`update_job`'s writes for many jobs: one UPDATE for all (`UPDATE ... FROM unnest`
+    on PostgreSQL), and one stop of the withdrawn jobs' sequences."""
+    if not changed:
+        return
+    now = clock.now()
+    for job in changed:
+        job.updated_at = now
+    update_rows(changed, CHANGED_FIELDS)
+    previous = {r.job.pk: r.previous_status for r in results if r.updated and r.job}
+    stop_withdrawn([job.pk for job in changed if withdrawn(job, previous[job.pk])])
 
 
 def _enroll(intakes: list[JobIntake], results: list[ItemResult]) -> None:
@@ -283,7 +322,7 @@ def _enroll(intakes: list[JobIntake], results: list[ItemResult]) -> None:
     jobs = [results[position].job for position in triggered.values()]
     try:
         with transaction.atomic():
-            outcomes = enroll_jobs(jobs)
+            outcomes = enroll_jobs(jobs, current=True)  # written just now, in this transaction
     except Exception:
         # Enrollment never blocks intake: one job at a time records a failure on its job.
         logger.exception("batch enrollment failed; enrolling one job at a time")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
+from touchbase.bulk_reads import among
 from touchbase.customers.models import ConsentSource, Customer, SmsConsent, SmsSuppression
 from touchbase.customers.services import create_customer, record_sms_consent, update_customer
 from touchbase.intake.schema import CustomerIntake
@@ -67,7 +68,7 @@ def candidates_for(business: Business, emails: Iterable[str], phones: Iterable[s
     if not emails and not phones:
         return Customer.objects.none()
     return Customer.objects.filter(
-        Q(email__in=emails) | Q(phone__in=phones), business=business
+        Q(among("email", emails)) | Q(among("phone", phones)), business=business
     ).order_by("pk")
 
 
@@ -81,7 +82,7 @@ def suppressed_phones(business: Business, phones: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     return set(
-        SmsSuppression.objects.filter(business=business, phone__in=wanted).values_list(
+        SmsSuppression.objects.filter(among("phone", wanted), business=business).values_list(
             "phone", flat=True
         )
     )

@@ -19,7 +19,7 @@ from touchbase.campaigns.enrollment import (
     remember_outcome,
     stop_enrollments,
 )
-from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, StopReason
+from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES, Enrollment, StopReason
 from touchbase.customers.models import Customer
 from touchbase.jobs.models import Job, JobStatus
 from touchbase.service_types import parse_service_type, unknown_service_type_message
@@ -139,9 +139,9 @@ def create_job(
     return JobResult(job)
 
 
-def update_job(*, job: Job, enroll_in_campaign: bool = True, **changes: Any) -> JobResult:
-    """Change a job. Becoming `completed` from any other status triggers enrollment (and
-    becoming `do_not_send` records why it was not enrolled)."""
+def apply_changes(job: Job, changes: dict[str, Any]) -> str:
+    """Set `changes` (validated) on `job` in memory, `completed_at` following the status;
+    returns the status before. `update_job` saves one job; bulk intake saves many at once."""
     fields = _clean(job.business, changes)
     previous_status = job.status
     for name, value in fields.items():
@@ -150,14 +150,31 @@ def update_job(*, job: Job, enroll_in_campaign: bool = True, **changes: Any) -> 
         job.completed_at = None
     elif job.completed_at is None or previous_status == JobStatus.SCHEDULED:
         job.completed_at = clock.now()
+    return previous_status
+
+
+def withdrawn(job: Job, previous_status: str) -> bool:
+    """The owner changed their mind after completion: nothing more goes out for the job
+    (its live enrollments are stopped, `owner_stopped`)."""
+    return job.status == JobStatus.DO_NOT_SEND and previous_status == JobStatus.COMPLETED
+
+
+def stop_withdrawn(job_ids: list[int]) -> None:
+    if job_ids:
+        stop_enrollments(
+            Enrollment.objects.filter(job_id__in=job_ids, status__in=LIVE_ENROLLMENT_STATUSES),
+            reason=StopReason.OWNER_STOPPED,
+        )
+
+
+def update_job(*, job: Job, enroll_in_campaign: bool = True, **changes: Any) -> JobResult:
+    """Change a job. Becoming `completed` from any other status triggers enrollment (and
+    becoming `do_not_send` records why it was not enrolled)."""
+    previous_status = apply_changes(job, changes)
     with transaction.atomic():
         _save(job)
-        if job.status == JobStatus.DO_NOT_SEND and previous_status == JobStatus.COMPLETED:
-            # The owner changed their mind after completion: nothing more goes out for it.
-            stop_enrollments(
-                job.enrollments.filter(status__in=LIVE_ENROLLMENT_STATUSES),
-                reason=StopReason.OWNER_STOPPED,
-            )
+        if withdrawn(job, previous_status):
+            stop_withdrawn([job.pk])
     if job.status in ENROLLMENT_TRIGGERS and job.status != previous_status and enroll_in_campaign:
         return JobResult(job, enroll_after_save(job))
     return JobResult(job)

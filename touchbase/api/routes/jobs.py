@@ -28,6 +28,7 @@ from touchbase.api.schemas import (
     UtcIn,
 )
 from touchbase.api.selectors import jobs_of
+from touchbase.bulk_reads import among
 from touchbase.customers.models import ConsentSource, Customer
 from touchbase.intake.bulk import take_jobs
 from touchbase.intake.pipeline import take_job
@@ -130,7 +131,8 @@ def create_or_upsert_many(request: HttpRequest, payload: JobBatchIn):
             recorded_by=f"api key {request.auth.prefix}",
             consent_source=ConsentSource.API,
         )
-    jobs = jobs_of(business).in_bulk([o.job.pk for o in outcomes if o.job is not None])
+    written = among("pk", [o.job.pk for o in outcomes if o.job is not None])
+    jobs = {job.pk: job for job in jobs_of(business).filter(written)}
     for (index, _), outcome in zip(taken, outcomes, strict=True):
         if outcome.errors:
             results[index] = _refused(index, outcome.errors)

@@ -1,4 +1,6 @@
-"""CSV import of jobs or customers: upload, preview (an exact dry run), then import.
+"""CSV import of jobs or customers: upload, preview (an exact dry run), then import in the
+background (the worker runs it, `touchbase.imports.background`) while a page shows its
+progress, its result and a downloadable report of the bad rows.
 
 The uploaded file is kept in the var directory between the preview and the import, under a
 random name remembered in the owner's session, so a forged name reaches nothing. An upload
@@ -7,6 +9,7 @@ exact dry run of the file's first PREVIEW_ROWS rows, so it answers quickly howev
 the file; a file left by a preview never imported is deleted after KEEP_PREVIEW.
 """
 
+import csv
 import secrets
 import time
 from pathlib import Path
@@ -15,12 +18,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from touchbase.imports.background import queue_import
 from touchbase.imports.importing import import_customers, import_jobs
+from touchbase.imports.models import Import
 from touchbase.imports.reading import FileProblem
+from touchbase.imports.spreadsheet import safe_cells
 from touchbase.web.current import business_view
 
 SESSION_KEY = "touchbase_import"
@@ -28,6 +34,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 TOO_LARGE = "is larger than 20 MB; split it into smaller files"
 PREVIEW_ROWS = 2_000
 KEEP_PREVIEW = 6 * 3600  # seconds
+KEPT_ERRORS = 50  # shown on the page; every one is in the downloadable report
 KINDS = {"jobs": import_jobs, "customers": import_customers}
 
 
@@ -84,16 +91,17 @@ def _forget_old_previews(directory: Path) -> None:
             continue
 
 
-def _run(kind: str, business, path: Path, *, dry_run: bool, enroll: bool, by: str):
+def _preview(kind: str, business, path: Path, *, enroll: bool, by: str):
+    """The exact dry run of the file's first PREVIEW_ROWS rows."""
     importer = KINDS[kind]
     options = {"enroll": enroll} if kind == "jobs" else {}
     with path.open("rb") as source:
         return importer(
             business=business,
             source=source,
-            dry_run=dry_run,
+            dry_run=True,
             recorded_by=by,
-            max_rows=PREVIEW_ROWS if dry_run else None,
+            max_rows=PREVIEW_ROWS,
             **options,
         )
 
@@ -120,25 +128,23 @@ def _job_import(request: HttpRequest) -> HttpResponse:
             return redirect("web:job_import")
         path = _upload_dir() / pending["name"]
         try:
-            report = _run(
-                pending["kind"],
-                request.business,
-                path,
-                dry_run=False,
-                enroll=pending["enroll"],
-                by=request.user.email,
-            )
-        except (FileProblem, FileNotFoundError) as exc:
-            messages.error(request, f"The file could not be imported: {exc}")
+            content = path.read_bytes()
+        except FileNotFoundError:
+            messages.error(request, "Upload the file again: the preview has expired.")
             return redirect("web:job_import")
         finally:
             path.unlink(missing_ok=True)
             request.session.pop(SESSION_KEY, None)
-        return render(
-            request,
-            "web/jobs/import.html",
-            {"form": ImportForm(), "report": report, "done": True, "nav": "jobs"},
+        run = queue_import(
+            business=request.business,
+            kind=pending["kind"],
+            content=content,
+            filename=pending["filename"],
+            columns=pending.get("columns", {}),
+            enroll=pending["enroll"],
+            recorded_by=request.user.email,
         )
+        return redirect("web:import_progress", pk=run.pk)
     form = ImportForm(request.POST or None, request.FILES or None)
     if getattr(request, "upload_too_large", False):
         form.add_error("file", TOO_LARGE)
@@ -156,9 +162,8 @@ def _job_import(request: HttpRequest) -> HttpResponse:
                     out.write(chunk)
             kind, enroll = form.cleaned_data["kind"], form.cleaned_data["enroll"]
             try:
-                report = _run(
-                    kind, request.business, path, dry_run=True, enroll=enroll, by=request.user.email
-                )
+                by = request.user.email
+                report = _preview(kind, request.business, path, enroll=enroll, by=by)
             except FileProblem as exc:
                 path.unlink(missing_ok=True)
                 form.add_error("file", str(exc))
@@ -171,6 +176,7 @@ def _job_import(request: HttpRequest) -> HttpResponse:
                     "kind": kind,
                     "enroll": enroll,
                     "filename": upload.name,
+                    "columns": report.columns,
                 }
     return render(
         request,
@@ -183,3 +189,55 @@ def _job_import(request: HttpRequest) -> HttpResponse:
             "nav": "jobs",
         },
     )
+
+
+def _import_of(request: HttpRequest, pk: int) -> Import:
+    """The current business's import (404 for another business's: nothing to see there)."""
+    return get_object_or_404(Import.objects.defer("file"), pk=pk, business=request.business)
+
+
+@business_view
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The import's progress bar, then its result; htmx asks again every second meanwhile."""
+    run = _import_of(request, pk)
+    context = {
+        "run": run,
+        "problems": run.problems.order_by("row", "pk")[:KEPT_ERRORS],
+        "not_enrolled": sorted(run.not_enrolled.items()),
+        "nav": "jobs",
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "web/jobs/_import_progress.html", context)
+    return render(request, "web/jobs/import_progress.html", context)
+
+
+class _Line:
+    """csv.writer's file: hands back each line it writes."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+@business_view
+def import_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The bad rows as CSV: row, column, problem, then the row's own cells (formulas
+    neutralised). Streamed, so a large report is never held in memory."""
+    run = _import_of(request, pk)
+    names = [name for _, name in run.columns]
+    writer = csv.writer(_Line())
+
+    def lines():
+        yield writer.writerow(["row", "column", "problem", *names])
+        problems = run.problems.order_by("row", "pk")
+        fields = problems.values_list("row", "column", "reason", "values")
+        for row, column, reason, values in fields.iterator(chunk_size=2000):
+            yield writer.writerow(safe_cells([row, column, reason, *values]))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stem = Path(run.filename).stem or "import"
+    response["Content-Disposition"] = f'attachment; filename="{_safe_name(stem)}.errors.csv"'
+    return response
+
+
+def _safe_name(stem: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stem)[:80]
