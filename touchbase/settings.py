@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "touchbase.web.context.current_business",
+                "touchbase.web.context.sms_limits",
             ],
         },
     },

@@ -107,6 +107,16 @@ def test_changing_an_sms_touch_message_changes_the_segment_count(page, owner, sc
     assert campaign.touches.get(position=1).template.name == "Long thank-you text"
 
 
+def test_the_template_editor_refuses_a_text_longer_than_the_worker_sends(page, owner, monkeypatch):
+    """The editor's limit is the worker's (segments.MAX_SEGMENTS), not a number of its own."""
+    monkeypatch.setattr("touchbase.web.context.MAX_SEGMENTS", 3)  # the page reads it per request
+    template = create_template(business=owner.business, name="Short", channel="sms", body="Hi")
+    log_in(page, owner.user.email)
+    page.goto(f"/templates/{template.pk}/")
+    page.locator("#id_body").fill("Thank you for choosing us today. " * 20)  # 5 segments
+    expect(page.locator("#template-segments")).to_contain_text("too long (max 3 segments)")
+
+
 def test_the_dashboard_fits_a_phone(page, owner, screenshots):
     make_campaign(owner.business, "conservative", name="Everyone")
     page.set_viewport_size({"width": 375, "height": 812})

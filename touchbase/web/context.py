@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from touchbase.delivery.segments import MAX_SEGMENTS
 from touchbase.web.current import current_business as _current
 from touchbase.web.current import is_owner
 
@@ -15,3 +16,8 @@ def current_business(request: HttpRequest) -> dict:
         "my_businesses": request._touchbase_businesses,
         "is_owner": is_owner(request),
     }
+
+
+def sms_limits(request: HttpRequest) -> dict:
+    """The SMS length limit the worker enforces, for the editors' segment counters."""
+    return {"max_sms_segments": MAX_SEGMENTS}

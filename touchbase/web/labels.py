@@ -6,6 +6,7 @@ the same everywhere. An unknown code falls back to its words ("some_code" -> "so
 """
 
 from touchbase.campaigns.models import StopReason
+from touchbase.delivery.segments import MAX_SEGMENTS
 from touchbase.tenancy.setup import SETUP_INCOMPLETE
 
 STOP_REASONS = {value: label for value, label in StopReason.choices}
@@ -36,7 +37,7 @@ DEFER_REASONS = {
 }
 
 ERROR_CODES = {
-    "too_long": "the text is longer than 10 segments",
+    "too_long": f"the text is longer than {MAX_SEGMENTS} segments",
     "unexpected": "unexpected error",
     "refused": "the provider refused the recipient",
     "connect": "could not reach the provider",

@@ -59,7 +59,8 @@
     if (count.encoding === "UCS-2") {
       text += " (because of " + notGsm(message).slice(0, 5).join(" ") + ": 70 characters per segment)";
     }
-    if (count.segments > 10) return { text: text + " — too long (max 10 segments)", level: "refuse" };
+    var max = Number(document.body.dataset.maxSegments);  // segments.MAX_SEGMENTS, from the page
+    if (count.segments > max) return { text: text + " — too long (max " + max + " segments)", level: "refuse" };
     if (count.segments > 1) return { text: text + " — billed as " + count.segments + " messages: shorten it to fit one", level: "warn" };
     return { text: text, level: "" };
   }
