@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.factories import complete_job, make_business, make_campaign, make_customer
+from tests.processes import start_worker, worker_env
+from tests.servers import TwilioStandIn
 from touchbase.campaigns.models import Enrollment
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.services import mark_uncertain_sent
@@ -189,3 +191,31 @@ def test_a_second_pass_changes_nothing_and_a_new_time_zone_counts_again(story):
     roll_up()
     assert RollupState.objects.get(business=story.business).time_zone == zone
     assert page_count(story.business, first_day) == direct_count(story.business)
+
+
+@pytest.fixture
+def stand_in():
+    server = TwilioStandIn().start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_three_worker_processes_counting_at_once_agree_with_a_direct_count(time_machine, stand_in):
+    stories = []
+    for zone, yesterday in ZONES:
+        stories.append(Story(time_machine, zone, yesterday))
+        stories[-1].live_the_two_days()
+    # The workers run on the real clock: they count from the story's days, a pass at a time.
+    env = worker_env(stand_in)
+
+    workers = [start_worker(env, "--once") for _ in range(3)]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
+    for story in stories:
+        state = RollupState.objects.get(business=story.business)
+        assert state.counted_through >= story.yesterday
+        first_day = story.yesterday - timedelta(days=1)
+        assert page_count(story.business, first_day) == direct_count(story.business)
