@@ -110,25 +110,32 @@ def story(request, clock):
     return story
 
 
-def test_counted_days_plus_the_open_day_equal_a_direct_count(story):
-    story.at(story.today, 1)  # a late change to yesterday may still be on its way
-    roll_up()
-    assert RollupState.objects.get(business=story.business).counted_through < story.yesterday
-    assert page_count(story.business, story.yesterday) == direct_count(story.business)
+def counted(business) -> Counter:
+    rows: Counter = Counter()
+    for row in DailyCount.objects.filter(business=business):
+        rows[(row.fact, row.day)] += row.count
+    return rows
 
-    story.at(story.today, 3)  # yesterday closed more than an hour and a quarter ago
+
+def test_the_counts_plus_the_live_part_equal_a_direct_count(story):
+    now = story.at(story.today, 1)
     roll_up()
 
+    # Only facts older than an hour and a quarter are counted: a at 23:50 is not yet.
     state = RollupState.objects.get(business=story.business)
-    assert state.counted_through == story.yesterday
-    counted: Counter = Counter()
-    for row in DailyCount.objects.filter(business=story.business):
-        counted[(row.fact, row.day)] += row.count
-    assert counted[("sent", story.yesterday)] == 2  # f at 10:00, a at 23:50
-    assert ("sent", story.today) not in counted  # b, after midnight, is still counted live
+    assert state.counted_until == now - timedelta(minutes=75)
+    assert counted(story.business)[("sent", story.yesterday)] == 1  # f at 10:00
     first_day = story.yesterday - timedelta(days=1)
     assert page_count(story.business, first_day) == direct_count(story.business)
-    assert page_count(story.business, first_day)[("sent", story.today)] == 1
+
+    story.at(story.today, 3)
+    roll_up()
+    assert counted(story.business)[("sent", story.yesterday)] == 2  # f, a at 23:50
+    assert counted(story.business)[("sent", story.today)] == 1  # b at 00:10
+    assert page_count(story.business, first_day) == direct_count(story.business)
+    assert page_count(story.business, story.today) == +Counter(
+        {key: n for key, n in direct_count(story.business).items() if key[1] == story.today}
+    )
 
 
 def test_late_changes_to_a_counted_day_show_at_once_and_are_counted_again(story):
@@ -149,13 +156,13 @@ def test_late_changes_to_a_counted_day_show_at_once_and_are_counted_again(story)
 
     story.at(story.today, 4, 30)
     roll_up()
-    rows = DailyCount.objects.filter(business=story.business, day=story.yesterday, fact="sent")
-    assert sum(row.count for row in rows) == 3
+    assert counted(story.business)[("sent", story.yesterday)] == 3
     assert page_count(story.business, first_day) == direct_count(story.business)
 
-    story.at(story.today + timedelta(days=1), 3)  # today closes too
+    later = story.at(story.today + timedelta(days=1), 3)
     roll_up()
-    assert RollupState.objects.get(business=story.business).counted_through == story.today
+    state = RollupState.objects.get(business=story.business)
+    assert state.counted_until == later - timedelta(minutes=75)
     assert page_count(story.business, first_day) == direct_count(story.business)
 
 
@@ -216,6 +223,6 @@ def test_three_worker_processes_counting_at_once_agree_with_a_direct_count(time_
     assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
     for story in stories:
         state = RollupState.objects.get(business=story.business)
-        assert state.counted_through >= story.yesterday
+        assert state.counted_until > story.at(story.today, 0)
         first_day = story.yesterday - timedelta(days=1)
         assert page_count(story.business, first_day) == direct_count(story.business)

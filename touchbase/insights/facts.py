@@ -45,6 +45,9 @@ LATE_CHANGE = {
 }
 
 
+KEY = ("day", "campaign_id", "position", "channel", "fact", "reason")  # a DailyCount's key
+
+
 @dataclass(frozen=True)
 class Fact:
     day: date

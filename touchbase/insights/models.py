@@ -3,8 +3,9 @@ the history holds (README, "Insights").
 
 A fact belongs to the local day (in the business's zone) of the moment it happened: a send
 to the day its call started, a failure or skip to the day it was due, a click to the day of
-the click, a stop or completion to its day. Closed days are counted once by the worker
-(`insights.rollup`); the pages add the open part and any day changed late (`insights.facts`).
+the click, a stop or completion to its day (`insights.facts`). The worker counts each fact
+once it is more than an hour and a quarter old (`insights.rollup`); the pages add the
+last hour or so, and any day changed late, counted live (`insights.selectors`).
 """
 
 from django.db import models
@@ -39,13 +40,13 @@ class DailyCount(models.Model):
 
 
 class RollupState(models.Model):
-    """How far the worker has counted one business: every day up to `counted_through` (in
-    `time_zone`) is in DailyCount, and every late change up to `checked_at` was applied."""
+    """How far the worker has counted one business: every fact before `counted_until` is in
+    DailyCount (days of `time_zone`), and every late change up to `checked_at` was applied."""
 
     business = models.OneToOneField(Business, on_delete=models.CASCADE, related_name="+")
     time_zone = models.CharField(max_length=64)
-    counted_through = models.DateField()
+    counted_until = models.DateTimeField()
     checked_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.business_id} counted through {self.counted_through}"
+        return f"{self.business_id} counted until {self.counted_until:%Y-%m-%d %H:%M}"

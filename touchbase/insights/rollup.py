@@ -1,14 +1,17 @@
-"""The worker's duty that counts closed days (`ops/periodic.py` runs it once a minute).
+"""The worker's duty that counts facts into DailyCount (`ops/periodic.py`, once a minute).
 
 For each business, in one transaction holding its RollupState row:
-1. days changed late since the last look (`facts.late_days`) are counted again;
-2. each day that closed more than SETTLE + MARGIN ago is counted, oldest first (at most
-   DAYS_PER_PASS a pass, so a first run over a long history is spread over passes).
-Counting a day replaces its rows, so a pass is idempotent; a second worker skips a business
-whose row is locked. A change of the business's time zone starts its counts again.
+1. the days changed late since the last look (`facts.late_days`) are counted again;
+2. the facts from `counted_until` to SETTLE + MARGIN ago are counted and added to their
+   days (at most DAYS_PER_PASS days a pass, so a first run over a long history is spread
+   over passes).
+The state moves in the same transaction as the counts, so a pass that dies counts nothing
+twice; a second worker skips a business whose row is locked. A change of the business's time
+zone starts its counts again.
 """
 
 import logging
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -16,7 +19,15 @@ from django.db.models import Min
 
 from touchbase import clock
 from touchbase.campaigns.models import Enrollment
-from touchbase.insights.facts import SETTLE, count_facts, late_days, local_day, local_midnight
+from touchbase.insights.facts import (
+    KEY,
+    SETTLE,
+    Fact,
+    count_facts,
+    late_days,
+    local_day,
+    local_midnight,
+)
 from touchbase.insights.models import DailyCount, RollupState
 from touchbase.tenancy.models import Business
 
@@ -42,6 +53,7 @@ def roll_up(now: datetime | None = None) -> dict:
 
 
 def roll_up_business(business: Business, now: datetime) -> int:
+    """Returns how many days were counted again or had facts added."""
     with transaction.atomic():
         state = (
             RollupState.objects.select_for_update(skip_locked=True)
@@ -58,52 +70,51 @@ def roll_up_business(business: Business, now: datetime) -> int:
             DailyCount.objects.filter(business=business).delete()
             for name, value in _fresh(business, now).items():
                 setattr(state, name, value)
-        looked_at = now
-        days = sorted(day for day in late_days(business, state.checked_at - MARGIN))
-        stale = [day for day in days if day <= state.counted_through]
+        stale = sorted(late_days(business, state.checked_at - MARGIN))
         for day in stale:
-            count_day(business, day)
-        state.checked_at = looked_at
-        closed = 0
-        while closed < DAYS_PER_PASS and day_closed(business, state.counted_through, now):
-            state.counted_through += timedelta(days=1)
-            count_day(business, state.counted_through)
-            closed += 1
+            count_day_again(business, day, state.counted_until)
+        state.checked_at = now
+        until = min(now - SETTLE - MARGIN, state.counted_until + timedelta(days=DAYS_PER_PASS))
+        added: set[date] = set()
+        if until > state.counted_until:
+            added = add_facts(business, count_facts(business, state.counted_until, until))
+            state.counted_until = until
         state.save()
-    return len(stale) + closed
+    return len(stale) + len(added)
 
 
 def _fresh(business: Business, now: datetime) -> dict:
-    """Nothing counted yet: start the day before the business's first enrollment."""
+    """Nothing counted yet: start at the local midnight of the business's first enrollment."""
     first = Enrollment.objects.filter(business=business).aggregate(first=Min("enrolled_at"))
-    start = local_day(business, first["first"] or now)
-    return {
-        "time_zone": business.time_zone,
-        "counted_through": start - timedelta(days=1),
-        "checked_at": now,
-    }
+    start = local_midnight(business, local_day(business, first["first"] or now))
+    return {"time_zone": business.time_zone, "counted_until": start, "checked_at": now}
 
 
-def day_closed(business: Business, counted_through: date, now: datetime) -> bool:
-    """Whether the day after `counted_through` ended long enough ago to be counted for good."""
-    end = local_midnight(business, counted_through + timedelta(days=2))
-    return end + SETTLE + MARGIN <= now
-
-
-def count_day(business: Business, day: date) -> None:
+def count_day_again(business: Business, day: date, counted_until: datetime) -> None:
+    """Replace `day`'s counts with a fresh count of its facts before `counted_until`."""
     start = local_midnight(business, day)
-    end = local_midnight(business, day + timedelta(days=1))
+    if start >= counted_until:
+        return  # not counted yet: the pages count it live
+    end = min(local_midnight(business, day + timedelta(days=1)), counted_until)
     DailyCount.objects.filter(business=business, day=day).delete()
+    _store(business, count_facts(business, start, end))
+
+
+def add_facts(business: Business, facts: list[Fact]) -> set[date]:
+    """Add `facts` to the counts of their days (a day partly counted before included)."""
+    days = {fact.day for fact in facts}
+    merged: Counter = Counter()
+    for row in DailyCount.objects.filter(business=business, day__in=days).values():
+        merged[tuple(row[name] for name in KEY)] += row["count"]
+    for fact in facts:
+        merged[fact.key] += fact.count
+    DailyCount.objects.filter(business=business, day__in=days).delete()
+    _store(business, [Fact(*key, count) for key, count in merged.items()])
+    return days
+
+
+def _store(business: Business, facts: list[Fact]) -> None:
     DailyCount.objects.bulk_create(
-        DailyCount(
-            business=business,
-            day=fact.day,
-            campaign_id=fact.campaign_id,
-            position=fact.position,
-            channel=fact.channel,
-            fact=fact.fact,
-            reason=fact.reason,
-            count=fact.count,
-        )
-        for fact in count_facts(business, start, end)
+        DailyCount(business=business, count=fact.count, **dict(zip(KEY, fact.key, strict=True)))
+        for fact in facts
     )

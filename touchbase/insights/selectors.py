@@ -1,20 +1,20 @@
-"""The facts of a period for the owner's pages: the worker's daily counts for the days it
-closed, and a live count (`facts.count_facts`, the same rule) for the open days and for
-any closed day a late change touched since the worker last looked. So the numbers are
-exactly what counting the rows would give, at the cost of a day or two of rows."""
+"""The facts of a period for the owner's pages: the worker's daily counts for what it has
+counted (everything older than an hour and a quarter, normally), and a live count
+(`facts.count_facts`, the same rule) of the rest and of any day a late change touched since
+the worker last looked. So the numbers are exactly what counting the rows would give, at
+the cost of an hour or so of rows."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Sum
 
-from touchbase.insights.facts import Fact, count_facts, late_days, local_midnight
+from touchbase.insights.facts import KEY, Fact, count_facts, late_days, local_midnight
 from touchbase.insights.models import DailyCount, RollupState
 from touchbase.insights.rollup import MARGIN
 from touchbase.tenancy.models import Business
 
 BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-KEY = ("campaign_id", "position", "channel", "fact", "reason")
 
 
 def facts_since(
@@ -28,36 +28,28 @@ def facts_since(
     `by_day=False` the counted days are summed (their `day` is then `first_day`)."""
     start = local_midnight(business, first_day) if first_day else BEGINNING
     state = RollupState.objects.filter(business=business, time_zone=business.time_zone).first()
-    if state is None or (first_day is not None and state.counted_through < first_day):
+    if state is None or state.counted_until <= start:
         return count_facts(business, start, campaign_id=campaign_id)
+    counted_until = state.counted_until
     stale = {
         day
         for day in late_days(business, state.checked_at - MARGIN)
-        if day <= state.counted_through and (first_day is None or day >= first_day)
+        if (first_day is None or day >= first_day) and local_midnight(business, day) < counted_until
     }
-    counted = DailyCount.objects.filter(business=business, day__lte=state.counted_through)
+    counted = DailyCount.objects.filter(business=business).exclude(day__in=stale)
     if first_day is not None:
         counted = counted.filter(day__gte=first_day)
     if campaign_id is not None:
         counted = counted.filter(campaign_id=campaign_id)
-    counted = counted.exclude(day__in=stale)
-    facts = (
-        [Fact(row["day"], *(row[k] for k in KEY), row["count"]) for row in counted.values()]
-        if by_day
-        else [
-            Fact(first_day, *(row[k] for k in KEY), row["n"])
-            for row in counted.values(*KEY).annotate(n=Sum("count"))
-        ]
-    )
+    if by_day:
+        facts = [Fact(*(row[k] for k in KEY), row["count"]) for row in counted.values()]
+    else:
+        summed = counted.values(*KEY[1:]).annotate(n=Sum("count"))
+        facts = [Fact(first_day, *(row[k] for k in KEY[1:]), row["n"]) for row in summed]
     for day in stale:
-        facts += count_facts(
-            business,
-            local_midnight(business, day),
-            local_midnight(business, day + timedelta(days=1)),
-            campaign_id=campaign_id,
-        )
-    open_from = local_midnight(business, state.counted_through + timedelta(days=1))
-    return facts + count_facts(business, max(open_from, start), campaign_id=campaign_id)
+        end = min(local_midnight(business, day + timedelta(days=1)), counted_until)
+        facts += count_facts(business, local_midnight(business, day), end, campaign_id=campaign_id)
+    return facts + count_facts(business, counted_until, campaign_id=campaign_id)
 
 
 def totals(facts: list[Fact], *by: str) -> Counter:

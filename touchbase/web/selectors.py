@@ -7,6 +7,7 @@ count of a NOT NULL column the index holds; never COUNT(id): the id is in no pag
 naming it makes PostgreSQL visit every row instead of reading the index alone
 (web/migrations/0002_index_only_counts.py lists which index serves which count)."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -239,18 +240,22 @@ def campaign_funnel(campaign: Campaign, first_day: date | None = None) -> list[F
         facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False),
         "position",
     )
-    waiting = dict(
-        Delivery.objects.filter(
-            business_id=campaign.business_id,
-            enrollment__campaign=campaign,
-            # Only live enrollments have a waiting touch; saying so lets the join read the
-            # small index of live enrollments.
-            enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD],
+    # Only live enrollments have a waiting touch; saying so lets the join read the small
+    # index of live enrollments. Pending and held rows each have their own partial index.
+    waiting: Counter = Counter()
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.HELD):
+        waiting.update(
+            dict(
+                Delivery.objects.filter(
+                    business_id=campaign.business_id,
+                    status=status,
+                    enrollment__campaign=campaign,
+                    enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
+                )
+                .values_list("position")
+                .annotate(n=Count(ROWS))
+            )
         )
-        .values_list("position")
-        .annotate(n=Count(ROWS))
-    )
     positions = {position for (_, position) in counted if position} | set(waiting)
     return [
         FunnelStep(

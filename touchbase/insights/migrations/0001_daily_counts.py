@@ -16,7 +16,25 @@ INDEXES = [
         "insights_delivery_late",
         "delivery_delivery (business_id, updated_at) {include:sent_at, send_after} WHERE {late}",
     ),
-    # Failures and skips of the open day, counted live (sends use web_delivery_sent).
+    # Ended enrollments by the moment they ended: the counts of a period, and the live part.
+    (
+        "insights_enrollment_completed",
+        "campaigns_enrollment (business_id, completed_at) {include:campaign_id} "
+        "WHERE status = 'completed'",
+    ),
+    (
+        "insights_enrollment_stopped",
+        "campaigns_enrollment (business_id, stopped_at) {include:campaign_id, stop_reason} "
+        "WHERE status = 'stopped'",
+    ),
+    # Touches held while a campaign is paused or setup is incomplete: the funnel's waiting
+    # ones and the dashboard's "held" line, without reading every delivery.
+    (
+        "insights_delivery_held",
+        "delivery_delivery (business_id) {include:enrollment_id, position, defer_reason} "
+        "WHERE status = 'held'",
+    ),
+    # Failures and skips of the live part (sends use web_delivery_sent).
     (
         "insights_delivery_unsent",
         "delivery_delivery (business_id, send_after) "
@@ -56,7 +74,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('time_zone', models.CharField(max_length=64)),
-                ('counted_through', models.DateField()),
+                ('counted_until', models.DateTimeField()),
                 ('checked_at', models.DateTimeField()),
                 ('business', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.business')),
             ],
