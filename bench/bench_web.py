@@ -31,6 +31,9 @@ ENROLLMENTS = int(os.environ.get("BENCH_ENROLLMENTS", "200000"))
 # The history grows at a fixed pace (200,000 enrollments over 60 days), so 400,000 is 120
 # days of the same business: the pages' cost must not grow with it.
 HISTORY_DAYS = round(60 * ENROLLMENTS / 200_000)
+# The baseline, measured in the same run: a second business at the same pace with only
+# BASELINE_DAYS of history. page ÷ baseline ≈ 1 says the pages do not grow with the history.
+BASELINE_DAYS = 3
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 if not BASE_URL.startswith("postgres"):
@@ -54,7 +57,7 @@ def admin(sql: str):
         return cursor.fetchall() if cursor.description else None
 
 
-def seed(n: int):
+def seed(n: int, days: int = HISTORY_DAYS, name: str = "Bench Air"):
     from touchbase import clock
     from touchbase.campaigns.models import Campaign, Enrollment, StopReason
     from touchbase.campaigns.services import create_campaign_from_preset
@@ -65,9 +68,9 @@ def seed(n: int):
     from touchbase.tenancy.services import create_business
 
     rng = random.Random(6)
-    user = User.objects.create_user("bench@touchbase.test", "bench-password-1")
+    user = User.objects.create_user(f"{name.split()[0].lower()}@touchbase.test", "bench-pw-1")
     business = create_business(
-        name="Bench Air",
+        name=name,
         owner=user,
         time_zone="America/New_York",
         review_url="https://g.page/r/bench-air/review",
@@ -97,7 +100,7 @@ def seed(n: int):
             )
             for i in range(size)
         )
-        ages = [timedelta(minutes=rng.randrange(HISTORY_DAYS * 24 * 60)) for _ in range(size)]
+        ages = [timedelta(minutes=rng.randrange(days * 24 * 60)) for _ in range(size)]
         jobs = Job.objects.bulk_create(
             Job(
                 business=business,
@@ -208,16 +211,25 @@ def main() -> None:
         from touchbase.campaigns.models import Campaign
         from touchbase.tenancy.models import User
 
-        user = User.objects.filter(email="bench@touchbase.test").first()
-        if user is not None:  # BENCH_KEEP_DB: loaded by an earlier run
-            campaign = Campaign.objects.get(name="Everyone", business__name="Bench Air")
-        else:
-            print(f"seeding {ENROLLMENTS:,} enrollments into {SCRATCH}", flush=True)
-            started = time.perf_counter()
-            user, _business, campaign = seed(ENROLLMENTS)
+        # BENCH_KEEP_DB: what an earlier run loaded is used again.
+        loaded = False
+        for email, size, days, name in (
+            ("bench@touchbase.test", ENROLLMENTS, HISTORY_DAYS, "Bench Air"),
+            ("fresh@touchbase.test", 200_000 // 60 * BASELINE_DAYS, BASELINE_DAYS, "Fresh Air"),
+        ):
+            if not User.objects.filter(email=email).exists():
+                print(f"seeding {size:,} enrollments over {days} days into {SCRATCH}", flush=True)
+                started = time.perf_counter()
+                seed(size, days, name)
+                print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+                loaded = True
+        if loaded:
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
-            print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        user = User.objects.get(email="bench@touchbase.test")
+        campaign = Campaign.objects.get(name="Everyone", business__name="Bench Air")
+        fresh_user = User.objects.get(email="fresh@touchbase.test")
+        fresh_campaign = Campaign.objects.get(name="Everyone", business__name="Fresh Air")
         from touchbase.insights.rollup import roll_up
 
         started = time.perf_counter()
@@ -227,11 +239,19 @@ def main() -> None:
         started = time.perf_counter()
         roll_up()
         steady = (time.perf_counter() - started) * 1000
-        client = Client()
+        client, fresh = Client(), Client()
         client.force_login(user)
+        fresh.force_login(fresh_user)
+        # Interleaved, so both see the same moment of a noisy machine.
+        fresh_dashboard = measure(fresh, "/")
+        dashboard = measure(client, "/")
+        fresh_detail = measure(fresh, f"/campaigns/{fresh_campaign.pk}/")
+        detail = measure(client, f"/campaigns/{campaign.pk}/")
         results = {
-            "dashboard_ms": measure(client, "/"),
-            "campaign_detail_ms": measure(client, f"/campaigns/{campaign.pk}/"),
+            "dashboard_ms": dashboard,
+            "campaign_detail_ms": detail,
+            "dashboard_vs_3_days": round(dashboard / fresh_dashboard, 2),
+            "campaign_detail_vs_3_days": round(detail / fresh_detail, 2),
             "insights_catch_up_s": round(caught_up, 1),
             "insights_pass_ms": round(steady, 1),
             "web_bench_enrollments": ENROLLMENTS,
