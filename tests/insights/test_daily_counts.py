@@ -20,6 +20,7 @@ from touchbase.inbound.receipts import handle_sms_status
 from touchbase.insights.models import DailyCount, RollupState
 from touchbase.insights.rollup import roll_up
 from touchbase.insights.selectors import facts_since, totals
+from touchbase.tenancy.models import Business
 from touchbase.tenancy.services import update_business_settings
 from touchbase.web.selectors import campaign_funnel, dashboard
 
@@ -198,6 +199,17 @@ def test_a_second_pass_changes_nothing_and_a_new_time_zone_counts_again(story):
     roll_up()
     assert RollupState.objects.get(business=story.business).time_zone == zone
     assert page_count(story.business, first_day) == direct_count(story.business)
+
+
+def test_a_business_that_cannot_be_counted_is_logged_and_the_others_are_counted(story, caplog):
+    broken = make_business("Broken zone")
+    Business.objects.filter(pk=broken.pk).update(time_zone="Mars/Olympus_Mons")
+    story.at(story.today, 3)
+
+    assert roll_up()["businesses_failed"] == 1
+
+    assert f"daily counts of business {broken.pk} failed" in caplog.text
+    assert counted(story.business)[("sent", story.yesterday)] == 2
 
 
 @pytest.fixture
