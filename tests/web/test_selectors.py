@@ -8,7 +8,6 @@ import pytest
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from touchbase import clock as tb_clock
 from touchbase.campaigns.enrollment import stop_enrollment
-from touchbase.campaigns.models import StopReason
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.inbound.customer_actions import record_click
 from touchbase.inbound.models import Event
