@@ -58,6 +58,8 @@ def admin(sql: str):
 
 
 def seed(n: int, days: int = HISTORY_DAYS, name: str = "Bench Air"):
+    from django.db.models.functions import Coalesce
+
     from touchbase import clock
     from touchbase.campaigns.models import Campaign, Enrollment, StopReason
     from touchbase.campaigns.services import create_campaign_from_preset
@@ -170,6 +172,11 @@ def seed(n: int, days: int = HISTORY_DAYS, name: str = "Bench Air"):
                     )
                 )
         Delivery.objects.bulk_create(deliveries, batch_size=5000)
+        # Each row as if written when it last changed (bulk_create stamps them all "now",
+        # which would make the whole history look changed late to the daily counts).
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+            updated_at=Coalesce("sent_at", "send_after")
+        )
         print(f"  seeded {start + size:,} enrollments", flush=True)
     return user, business, campaign
 
@@ -233,7 +240,7 @@ def main() -> None:
         from touchbase.insights.rollup import roll_up
 
         started = time.perf_counter()
-        while roll_up()["days_counted"]:
+        while roll_up()["days_added"]:
             pass
         caught_up = time.perf_counter() - started
         started = time.perf_counter()

@@ -188,7 +188,7 @@ def test_a_second_pass_changes_nothing_and_a_new_time_zone_counts_again(story):
     story.at(story.today, 3)
     roll_up()
     before = sorted(DailyCount.objects.filter(business=story.business).values_list())
-    assert roll_up()["days_counted"] == 0
+    assert roll_up()["days_added"] == 0
     assert sorted(DailyCount.objects.filter(business=story.business).values_list()) == before
 
     zone = "Pacific/Honolulu"

@@ -39,21 +39,22 @@ DAYS_PER_PASS = 31
 
 
 def roll_up(now: datetime | None = None) -> dict:
-    """One pass over every business; returns how many days were counted. A business that
-    cannot be counted (a zone tzdata does not know) is logged and left to its live counts."""
+    """One pass over every business; returns how many days were counted again (late
+    changes) and had facts added. A business that cannot be counted (a zone tzdata does not
+    know) is logged and left to its live counts."""
     now = now or clock.now()
-    counted = failed = 0
+    totals: Counter = Counter()
     for business in Business.objects.order_by("pk").iterator():
         try:
-            counted += roll_up_business(business, now)
+            totals.update(roll_up_business(business, now))
         except Exception:
-            failed += 1
+            totals["businesses_failed"] += 1
             logger.exception("daily counts of business %s failed", business.pk)
-    return {"days_counted": counted, "businesses_failed": failed}
+    return {"days_recounted": 0, "days_added": 0, "businesses_failed": 0, **totals}
 
 
-def roll_up_business(business: Business, now: datetime) -> int:
-    """Returns how many days were counted again or had facts added."""
+def roll_up_business(business: Business, now: datetime) -> dict:
+    """Returns how many days were counted again and had facts added."""
     with transaction.atomic():
         state = (
             RollupState.objects.select_for_update(skip_locked=True)
@@ -65,7 +66,7 @@ def roll_up_business(business: Business, now: datetime) -> int:
                 business=business, defaults=_fresh(business, now)
             )
             if not created:  # another worker made it just now: it counts this pass
-                return 0
+                return {}
         elif state.time_zone != business.time_zone:
             DailyCount.objects.filter(business=business).delete()
             for name, value in _fresh(business, now).items():
@@ -80,7 +81,7 @@ def roll_up_business(business: Business, now: datetime) -> int:
             added = add_facts(business, count_facts(business, state.counted_until, until))
             state.counted_until = until
         state.save()
-    return len(stale) + len(added)
+    return {"days_recounted": len(stale), "days_added": len(added)}
 
 
 def _fresh(business: Business, now: datetime) -> dict:
