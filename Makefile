@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# What Spanish-speaking customers read, compiled from the catalogue (never committed).
+MESSAGES := locale/es/LC_MESSAGES/django.mo
 
-.PHONY: up test lint bench chaos clean browser install lock
+.PHONY: up test lint bench chaos clean browser install lock gettext
 
 # Installs exactly the versions in the lock files (make lock re-resolves pyproject's ranges).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -27,12 +29,22 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# compilemessages needs GNU gettext's msgfmt: Debian's gettext, installed like chromium.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext)
+
+$(MESSAGES): locale/es/LC_MESSAGES/django.po | gettext
+	$(BIN)/touchbase compilemessages --ignore=.venv --ignore=node_modules --ignore=var
+
 ## Production install (README, "Run in production"): runtime packages only, no demo, no dev tools
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	$(MAKE) gettext
+	$(BIN)/touchbase compilemessages --ignore=.venv --ignore=node_modules --ignore=var
 
 ## Re-resolve pyproject.toml's ranges into requirements.lock and requirements-dev.lock
 lock:
@@ -47,18 +59,18 @@ lock:
 	rm -rf .lock-venv
 
 ## Set up and run touchbase on SQLite with a demo business: http://127.0.0.1:8000
-up: $(STAMP) $(NODE_STAMP)
+up: $(STAMP) $(NODE_STAMP) $(MESSAGES)
 	TOUCHBASE_DEBUG=$${TOUCHBASE_DEBUG:-true} TOUCHBASE_SIGNUP=$${TOUCHBASE_SIGNUP:-open} $(BIN)/touchbase up --demo
 
 ## Set up and run the whole test suite (SQLite; DATABASE_URL=postgres://... for PostgreSQL)
-test: $(STAMP) $(NODE_STAMP) browser
+test: $(STAMP) $(NODE_STAMP) $(MESSAGES) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/touchbase makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Benchmarks (bench/bench_*.py) on DATABASE_URL; results in bench/results/latest.json
-bench: $(STAMP)
+bench: $(STAMP) $(MESSAGES)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 ## The chaos test, long: 10,000 deliveries, 4 workers (DATABASE_URL=postgres://... required)

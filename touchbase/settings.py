@@ -183,6 +183,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Customers are written to in English or Spanish (touchbase/languages.py); pages they see
+# switch language for them alone, the owner's app stays English (no LocaleMiddleware).
+# The catalogue is locale/es/LC_MESSAGES/django.po, compiled by make (compilemessages).
+LANGUAGES = [("en", "English"), ("es", "Spanish")]
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -268,6 +273,10 @@ TOUCHBASE_TWILIO = {
     # Only for a regional proxy or a local stand-in of the Messages API.
     "api_base_url": env("TWILIO_API_BASE_URL"),
 }
+# True when the account's Advanced Opt-Out confirms every opt-out word itself (the Spanish
+# ones and REMOVE too): touchbase then sends no opt-out confirmation at all (otherwise it
+# confirms the words outside Twilio's default list, inbound/keywords.py).
+TOUCHBASE_TWILIO_ADVANCED_OPT_OUT = envbool("TOUCHBASE_TWILIO_ADVANCED_OPT_OUT", False)
 TOUCHBASE_SMS_BACKEND = env(
     "TOUCHBASE_SMS_BACKEND", "twilio" if TOUCHBASE_TWILIO["account_sid"] else "console"
 )

@@ -64,6 +64,8 @@ def migration_data(transactional_db):
     for module, function, model in DATA_MIGRATIONS:
         if not apps.get_model(model).objects.exists():
             getattr(importlib.import_module(module), function)(apps, None)
+    # The system templates' Spanish texts (an idempotent update of the rows above).
+    importlib.import_module("touchbase.campaigns.migrations.0004_spanish_text").forward(apps, None)
 
 
 @pytest.fixture(scope="session")

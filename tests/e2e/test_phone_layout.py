@@ -27,6 +27,22 @@ def publish(shot: Path, name: str) -> None:
         shutil.copy(shot, DOCS / name)
 
 
+def customer_page_problems(page, delivery, extra=()) -> dict:
+    """Axe violations and layout problems at 375 px of a delivery's feedback and
+    unsubscribe pages (and `extra` URLs), by URL."""
+    problems = {}
+    for url in [
+        f"/f/{make_token(delivery.pk, 'feedback')}",
+        f"/u/{make_token(delivery.pk, 'unsubscribe')}",
+        *extra,
+    ]:
+        page.goto(url)
+        found = violations(page) + layout_problems(page, 375)
+        if found:
+            problems[url] = found
+    return problems
+
+
 def test_every_owner_page_fits_a_phone_without_breaking_words(page, owner):
     business = owner.business
     campaign = make_campaign(business, "aggressive", name="Everyone")
@@ -70,16 +86,7 @@ def test_customer_pages_carry_the_brand_fit_a_phone_and_pass_axe(page, owner, sc
     page.get_by_role("link", name="Log out").count() and page.context.clear_cookies()
 
     page.set_viewport_size({"width": 375, "height": 740})
-    problems = {}
-    for url in [
-        f"/f/{make_token(delivery.pk, 'feedback')}",
-        f"/u/{make_token(delivery.pk, 'unsubscribe')}",
-        "/r/not-a-token",
-    ]:
-        page.goto(url)
-        found = violations(page) + layout_problems(page, 375)
-        if found:
-            problems[url] = found
+    problems = customer_page_problems(page, delivery, extra=["/r/not-a-token"])
     assert not problems, problems
 
     page.goto(f"/f/{make_token(delivery.pk, 'feedback')}")

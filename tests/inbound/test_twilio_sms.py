@@ -37,7 +37,7 @@ def texted(business):
 def test_the_product_lists_every_opt_out_keyword():
     assert set(OPT_OUT_KEYWORDS) == {
         "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT",
-        "REMOVE",
+        "REMOVE", "ALTO", "PARAR", "BAJA", "CANCELAR", "NO MÁS",
     }  # fmt: skip
 
 
@@ -56,7 +56,6 @@ def test_every_opt_out_keyword_in_any_case_with_punctuation_revokes_consent(
     assert SmsSuppression.objects.filter(business=customer.business, phone=PHONE).exists()
     record = ConsentRecord.objects.filter(customer=customer).latest("id")
     assert (record.action, record.source, record.phone) == ("opt_out", "keyword", PHONE)
-    assert "You are unsubscribed" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -69,7 +68,7 @@ def test_spacing_and_punctuation_inside_a_keyword_are_ignored(client, texted, bo
 
 
 def test_the_confirmation_is_twiml_naming_the_business_without_marketing(client, texted):
-    response = text(client, "STOP")
+    response = text(client, "REMOVE")
 
     assert response["Content-Type"] == "application/xml"
     body = response.content.decode()
@@ -79,11 +78,11 @@ def test_the_confirmation_is_twiml_naming_the_business_without_marketing(client,
 
 
 def test_at_most_one_confirmation_is_sent_within_five_minutes(client, texted, clock):
-    first = text(client, "STOP")
+    first = text(client, "REMOVE")
     clock.shift(timedelta(minutes=4, seconds=59))
-    second = text(client, "stop")
+    second = text(client, "remove")
     clock.shift(timedelta(seconds=2))
-    third = text(client, "STOP")
+    third = text(client, "REMOVE")
 
     assert "<Message>" in first.content.decode()
     assert second.content.decode().endswith("<Response />")
@@ -323,7 +322,7 @@ def test_a_message_without_its_sid_is_refused_naming_the_field(client, texted):
 
 
 def test_a_text_from_an_unknown_number_is_stored_and_answered(client, business):
-    response = text(client, "STOP", phone="+13055550177")
+    response = text(client, "REMOVE", phone="+13055550177")
 
     assert response.status_code == 200
     message = InboundSms.objects.get()

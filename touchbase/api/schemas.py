@@ -53,11 +53,18 @@ class ErrorOut(Schema):
 # --- customers ------------------------------------------------------------------------------
 
 
+LANGUAGE_HELP = (
+    "The language the customer is written to: en or es (English, Spanish also read); "
+    "empty: the business's default customer language."
+)
+
+
 class CustomerIn(Schema):
     name: Text(200)
     email: Text(254) = ""
     phone: Text(40) = ""
     time_zone: Text(64) = ""
+    language: Text(20) = Field("", description=LANGUAGE_HELP)
     sms_consent: bool = Field(
         False, description="The customer agreed to receive texts (recorded with source 'api')."
     )
@@ -71,6 +78,7 @@ class CustomerPatch(Schema):
     email: Text(254) | None = None
     phone: Text(40) | None = None
     time_zone: Text(64) | None = None
+    language: Text(20) | None = Field(None, description=LANGUAGE_HELP)
 
 
 class CustomerOut(Schema):
@@ -79,6 +87,7 @@ class CustomerOut(Schema):
     email: str
     phone: str
     time_zone: str
+    language: str = Field(description=LANGUAGE_HELP)
     sms_consent: str
     email_opted_out_at: UtcOut | None
     email_bounced_at: UtcOut | None
@@ -101,6 +110,7 @@ class JobCustomerIn(Schema):
     email: Text(254) = ""
     phone: Text(40) = ""
     time_zone: Text(64) = ""
+    language: Text(20) = Field("", description=LANGUAGE_HELP)
     sms_consent: bool = False
     consent_disclosure: Text(2000) = ""
 

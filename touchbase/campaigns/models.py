@@ -25,6 +25,9 @@ class MessageTemplate(models.Model):
     channel = models.CharField(max_length=5, choices=Channel.choices)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
+    # Spanish-speaking customers get these; empty body_es: they get the English text.
+    subject_es = models.CharField(max_length=200, blank=True, default="", db_default="")
+    body_es = models.TextField(blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +44,10 @@ class MessageTemplate(models.Model):
             models.CheckConstraint(
                 condition=Q(channel="email") | Q(subject=""), name="template_sms_has_no_subject"
             ),
+            models.CheckConstraint(
+                condition=Q(channel="email") | Q(subject_es=""),
+                name="template_sms_has_no_spanish_subject",
+            ),
             models.UniqueConstraint(
                 fields=["system_key"],
                 condition=~Q(system_key=""),
@@ -54,6 +61,13 @@ class MessageTemplate(models.Model):
     @property
     def is_system(self) -> bool:
         return self.business_id is None
+
+    def text_for(self, language: str) -> tuple[str, str, str]:
+        """(language, subject, body) of the text a customer of `language` gets: the Spanish
+        one when there is one, else the English one."""
+        if language == "es" and self.body_es.strip():
+            return "es", self.subject_es or self.subject, self.body_es
+        return "en", self.subject, self.body
 
 
 class CampaignStatus(models.TextChoices):

@@ -341,21 +341,32 @@ def delete_campaign(*, campaign: Campaign) -> None:
 # --- message templates ---------------------------------------------------------------------
 
 
-def _clean_template(*, channel: str, name: str, subject: str, body: str) -> dict[str, str]:
+def _clean_template(
+    *, channel: str, name: str, subject: str, body: str, subject_es: str = "", body_es: str = ""
+) -> dict[str, str]:
+    """The English text is required; the Spanish one is optional (Spanish-speaking customers
+    get the English text without it) and follows the same rules."""
     errors: dict[str, str] = {}
     if channel not in Channel.values:
         errors["channel"] = f"{channel!r} is not one of: email, sms"
     name = (name or "").strip()
     if not name:
         errors["name"] = "is required"
-    subject = (subject or "").strip()
+    subject, subject_es = (subject or "").strip(), (subject_es or "").strip()
+    body_es = body_es if (body_es or "").strip() else ""
     if channel == Channel.EMAIL and not subject:
         errors["subject"] = "an email template needs a subject"
-    if channel == Channel.SMS and subject:
-        errors["subject"] = "an SMS has no subject"
+    if channel == Channel.EMAIL and body_es and not subject_es:
+        errors["subject_es"] = "a Spanish email needs a Spanish subject"
+    for field, value in (("subject", subject), ("subject_es", subject_es)):
+        if channel == Channel.SMS and value:
+            errors[field] = "an SMS has no subject"
+    if subject_es and not body_es and "subject_es" not in errors:
+        errors["body_es"] = "is required with a Spanish subject"
     if not (body or "").strip():
         errors["body"] = "is required"
-    for field, text in (("subject", subject), ("body", body or "")):
+    texts = {"subject": subject, "body": body or "", "subject_es": subject_es, "body_es": body_es}
+    for field, text in texts.items():
         if field in errors:
             continue
         try:
@@ -371,13 +382,27 @@ def _clean_template(*, channel: str, name: str, subject: str, body: str) -> dict
             )
     if errors:
         raise ValidationError(errors)
-    return {"channel": channel, "name": name, "subject": subject, "body": body}
+    return {"channel": channel, "name": name, **texts}
 
 
 def create_template(
-    *, business: Business, name: str, channel: str, body: str, subject: str = ""
+    *,
+    business: Business,
+    name: str,
+    channel: str,
+    body: str,
+    subject: str = "",
+    subject_es: str = "",
+    body_es: str = "",
 ) -> MessageTemplate:
-    fields = _clean_template(channel=channel, name=name, subject=subject, body=body)
+    fields = _clean_template(
+        channel=channel,
+        name=name,
+        subject=subject,
+        body=body,
+        subject_es=subject_es,
+        body_es=body_es,
+    )
     return MessageTemplate.objects.create(business=business, **fields)
 
 
@@ -392,6 +417,8 @@ def copy_template(
         channel=template.channel,
         subject=template.subject,
         body=template.body,
+        subject_es=template.subject_es,
+        body_es=template.body_es,
     )
 
 
@@ -401,6 +428,8 @@ def update_template(
     name: str | None = None,
     subject: str | None = None,
     body: str | None = None,
+    subject_es: str | None = None,
+    body_es: str | None = None,
 ) -> MessageTemplate:
     if template.is_system:
         raise ValidationError({"template": "system templates are read-only; copy it to customise"})
@@ -409,6 +438,8 @@ def update_template(
         name=template.name if name is None else name,
         subject=template.subject if subject is None else subject,
         body=template.body if body is None else body,
+        subject_es=template.subject_es if subject_es is None else subject_es,
+        body_es=template.body_es if body_es is None else body_es,
     )
     for field, value in fields.items():
         setattr(template, field, value)

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from touchbase.languages import Language
 from touchbase.tenancy.models import Business
 from touchbase.validation import validate_time_zone
 
@@ -39,6 +40,15 @@ class Customer(models.Model):
         validators=[validate_time_zone],
         help_text="Empty: guessed from the phone number, else the business's.",
     )
+    # db_default: rows written by raw bulk inserts that predate the column stay valid.
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Empty: the business's default customer language.",
+    )
     email_opted_out_at = models.DateTimeField(null=True, blank=True)
     email_bounced_at = models.DateTimeField(null=True, blank=True, help_text="Hard bounce.")
     sms_consent = models.CharField(
@@ -60,6 +70,9 @@ class Customer(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__startswith="+"), name="customer_phone_is_e164"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=["", *Language.values]), name="customer_language_known"
             ),
         ]
 

@@ -16,6 +16,7 @@ from touchbase.customers.models import (
     SmsConsent,
     SmsSuppression,
 )
+from touchbase.languages import parse_language, unknown_language_message
 from touchbase.tenancy.models import Business
 from touchbase.validation import validate_time_zone
 from touchbase.webhooks.events import emit_opt_out
@@ -48,8 +49,8 @@ def normalize_email(raw: str) -> str:
 
 
 def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Normalise and validate every field given (name, email, phone, time_zone); collect all
-    problems into one error naming each bad field."""
+    """Normalise and validate every field given (name, email, phone, time_zone, language);
+    collect all problems into one error naming each bad field."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, value in fields.items():
@@ -71,6 +72,10 @@ def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
                         validate_time_zone(value)
                     except ValidationError as exc:
                         raise ValidationError({"time_zone": exc.messages[0]}) from None
+            elif name == "language":  # "" is the business's default customer language
+                raw, value = value, parse_language(value)
+                if value is None:
+                    raise ValidationError({"language": unknown_language_message(raw)})
             else:
                 raise ValidationError({name: "is not a customer field that can be set"})
         except ValidationError as exc:
@@ -117,13 +122,20 @@ def create_customer(
     email: str = "",
     phone: str = "",
     time_zone: str = "",
+    language: str = "",
     sms_consent: bool = False,
     consent_source: str = ConsentSource.FORM,
     consent_disclosure: str = "",
     recorded_by: str = "",
 ) -> Customer:
     fields = clean_customer_fields(
-        {"name": name, "email": email, "phone": phone, "time_zone": time_zone}
+        {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "time_zone": time_zone,
+            "language": language,
+        }
     )
     with transaction.atomic():
         suppressed = bool(fields.get("phone")) and is_suppressed(

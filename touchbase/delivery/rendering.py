@@ -1,6 +1,7 @@
 """Turn a touch's template into the exact message a customer receives (PRODUCT §3, §8)."""
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from touchbase.campaigns.models import MessageTemplate
 from touchbase.campaigns.placeholders import render
@@ -10,10 +11,14 @@ from touchbase.delivery.backends.base import OutgoingMessage
 from touchbase.delivery.models import Delivery
 from touchbase.inbound.links import link_for
 from touchbase.jobs.models import Job
+from touchbase.languages import customer_language
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
 
-STOP_FOOTER = "Reply STOP to opt out."
+# The first SMS's opt-out line per language (PRODUCT §8): the Spanish one names ALTO, a word
+# touchbase honours itself (inbound/keywords.py).
+STOP_FOOTERS = {"en": "Reply STOP to opt out.", "es": "Responda ALTO para cancelar."}
+STOP_FOOTER = STOP_FOOTERS["en"]
 
 
 def header_text(value: str) -> str:
@@ -37,14 +42,18 @@ def placeholder_values(
     }
 
 
-def sms_text(body: str, *, business_name: str, first_of_enrollment: bool) -> str:
-    """The first SMS of an enrollment names the business and ends with the opt-out line."""
+def sms_text(
+    body: str, *, business_name: str, first_of_enrollment: bool, language: str = "en"
+) -> str:
+    """The first SMS of an enrollment names the business and ends with the opt-out line
+    in the text's language."""
     text = body.strip()
     if first_of_enrollment:
+        footer = STOP_FOOTERS.get(language, STOP_FOOTER)
         if business_name.lower() not in text.lower():
             text = f"{business_name}: {text}"
-        if not text.rstrip(" .!").lower().endswith("reply stop to opt out"):
-            text = f"{text} {STOP_FOOTER}"
+        if not text.rstrip(" .!").lower().endswith(footer.rstrip(".").lower()):
+            text = f"{text} {footer}"
     return text
 
 
@@ -59,13 +68,19 @@ def render_delivery(
         job=enrollment.job,
         review_link=link_for(delivery.pk, "review"),
     )
-    body = render(template.body, values)
+    # The language of the text itself: a Spanish customer whose touch has no Spanish text
+    # gets the English one, with its English footer and email words.
+    language, subject, body = template.text_for(customer_language(customer, business))
+    body = render(body, values)
     if delivery.channel == Channel.SMS:
         return OutgoingMessage(
             channel=Channel.SMS,
             to=customer.phone,
             text=sms_text(
-                body, business_name=business.name, first_of_enrollment=first_sms_of_enrollment
+                body,
+                business_name=business.name,
+                first_of_enrollment=first_sms_of_enrollment,
+                language=language,
             ),
         )
     unsubscribe = link_for(delivery.pk, "unsubscribe")
@@ -76,12 +91,15 @@ def render_delivery(
         "feedback_link": link_for(delivery.pk, "feedback"),
         "unsubscribe_link": unsubscribe,
     }
+    with translation.override(language):  # the email's own words (buttons, footer)
+        text = render_to_string("delivery/email.txt", context).strip() + "\n"
+        html = render_to_string("delivery/email.html", context)
     return OutgoingMessage(
         channel=Channel.EMAIL,
         to=customer.email,
-        subject=header_text(render(template.subject, values)),
-        text=render_to_string("delivery/email.txt", context).strip() + "\n",
-        html=render_to_string("delivery/email.html", context),
+        subject=header_text(render(subject, values)),
+        text=text,
+        html=html,
         from_name=header_text(values["sender_name"]),
         reply_to=business.reply_to_email or business.sender_email,
         headers={

@@ -53,6 +53,7 @@ CUSTOMER_COLUMNS = {
         "client phone",
     ],
     "time_zone": ["timezone", "tz"],
+    "language": ["lang", "preferred language", "idioma"],
     "sms_consent": ["sms opt in", "sms optin", "text consent", "sms ok", "consent"],
 }
 JOB_COLUMNS = {
@@ -127,7 +128,7 @@ def _customer_values(values: dict[str, str]) -> dict[str, str]:
         filter(None, [values.get("first_name", ""), values.get("last_name", "")])
     )
     customer = {"name": name}
-    for column in ("email", "phone", "time_zone", "sms_consent"):
+    for column in ("email", "phone", "time_zone", "language", "sms_consent"):
         customer[column] = values.get(column, "")
     return customer
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from touchbase import clock
 from touchbase.campaigns.enrollment import stop_enrollment
@@ -86,10 +87,14 @@ def record_feedback(*, delivery: Delivery, message: str) -> FeedbackResult:
     (`feedback_submitted`). One feedback per message; a second submission changes nothing."""
     message = (message or "").strip()
     if not message:
-        raise ValidationError({"message": "please write a few words before sending"})
+        # Shown on the customer's page, in their language.
+        raise ValidationError({"message": _("please write a few words before sending")})
     if len(message) > FEEDBACK_MAX_LENGTH:
         raise ValidationError(
-            {"message": f"is longer than {FEEDBACK_MAX_LENGTH} characters ({len(message)})"}
+            {
+                "message": _("is longer than %(limit)s characters (%(length)s)")
+                % {"limit": FEEDBACK_MAX_LENGTH, "length": len(message)}
+            }
         )
     existing = Feedback.objects.filter(delivery=delivery).first()
     if existing is not None:

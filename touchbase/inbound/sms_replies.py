@@ -5,8 +5,10 @@ replies that may stop a sequence.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from touchbase import clock
 from touchbase.campaigns.enrollment import stop_enrollments
@@ -23,6 +25,7 @@ from touchbase.inbound import keywords
 from touchbase.inbound.events import customer_of, store_event
 from touchbase.inbound.models import InboundSms, SmsIntent
 from touchbase.inbound.selectors import latest_sms_delivery_to
+from touchbase.languages import Language, customer_language
 from touchbase.tenancy.models import Business
 from touchbase.webhooks.events import emit_reply
 
@@ -43,11 +46,26 @@ def _sender_prefix(business: Business | None) -> str:
     return f"{business.name}: " if business else ""
 
 
+def _answer_language(keyword: str | None, customer: Customer | None, business) -> str:
+    """A Spanish keyword is answered in Spanish; any other in the customer's language."""
+    if keyword in keywords.SPANISH_KEYWORDS:
+        return Language.SPANISH
+    return customer_language(customer, business) if customer is not None else Language.ENGLISH
+
+
+def _touchbase_confirms_opt_out(keyword: str | None) -> bool:
+    """One confirmation, never two: Twilio confirms its own words (and, with Advanced
+    Opt-Out, every word), touchbase the rest."""
+    if settings.TOUCHBASE_TWILIO_ADVANCED_OPT_OUT:
+        return False
+    return keyword not in keywords.PROVIDER_CONFIRMED_OPT_OUT
+
+
 def _help_text(business: Business | None) -> str:
     contact = ""
     if business is not None:
         contact = business.contact_phone or business.reply_to_email or business.sender_email
-    return keywords.HELP_TEXT.format(
+    return str(keywords.HELP_TEXT).format(
         prefix=_sender_prefix(business),
         contact=contact or keywords.HELP_CONTACT_FALLBACK,
         max_messages=MAX_TOUCHES,
@@ -82,7 +100,11 @@ def handle_inbound_sms(
        business stops on reply (the default), stops the customer's live enrollment with
        `customer_replied`. A text that reads like a request to stop is flagged for the
        owner and always stops the live enrollment, but does not revoke consent.
-    4. At most one opt-out (or opt-in) confirmation per number within 5 minutes.
+    4. One opt-out confirmation, never two: Twilio's own words are confirmed by Twilio,
+       so touchbase answers only the others (REMOVE, the Spanish words), and nothing when
+       the operator says Advanced Opt-Out confirms them all. Keyword answers are in the
+       customer's language (a Spanish keyword: Spanish). At most one opt-out (or opt-in)
+       confirmation per number within 5 minutes.
     """
     message_sid = (message_sid or "").strip()
     if not message_sid:
@@ -91,7 +113,8 @@ def handle_inbound_sms(
         raise ValidationError({"From": "is required"})
     phone = _normalized_sender(from_number)
     now = clock.now()
-    intent = keywords.keyword_intent(body) or SmsIntent.REPLY
+    keyword = keywords.keyword_of(body)
+    intent = keywords.KEYWORDS[keyword] if keyword else SmsIntent.REPLY
     needs_attention = intent == SmsIntent.REPLY and keywords.looks_like_stop_request(body)
 
     with transaction.atomic():
@@ -131,17 +154,23 @@ def handle_inbound_sms(
             occurred_at=now,
         )
 
-        if intent == SmsIntent.OPT_OUT:
-            answer, answer_text = _opt_out(
-                customers, phone=phone, body=body, now=now, business=business
-            )
-        elif intent == SmsIntent.OPT_IN:
-            answer, answer_text = _opt_in(
-                customers, phone=phone, body=body, now=now, business=business
-            )
-        elif intent == SmsIntent.HELP:
-            answer, answer_text = InboundSms.Answer.HELP, _help_text(business)
-        else:
+        with translation.override(_answer_language(keyword, customer, business)):
+            if intent == SmsIntent.OPT_OUT:
+                answer, answer_text = _opt_out(
+                    customers,
+                    phone=phone,
+                    body=body,
+                    now=now,
+                    business=business,
+                    confirm=_touchbase_confirms_opt_out(keyword),
+                )
+            elif intent == SmsIntent.OPT_IN:
+                answer, answer_text = _opt_in(
+                    customers, phone=phone, body=body, now=now, business=business
+                )
+            elif intent == SmsIntent.HELP:
+                answer, answer_text = InboundSms.Answer.HELP, _help_text(business)
+        if intent == SmsIntent.REPLY:
             answer, answer_text = InboundSms.Answer.NONE, ""
             emit_reply(message)
             if customer is not None and (business.stop_on_reply or needs_attention):
@@ -162,8 +191,10 @@ def _opt_out(
     body: str,
     now: datetime,
     business: Business | None,
+    confirm: bool,
 ) -> tuple[str, str]:
-    """STOP: revoke and suppress wherever the number is not already out; confirm once."""
+    """STOP: revoke and suppress wherever the number is not already out; confirm once
+    (when `confirm`: the provider does not)."""
     for each in customers:
         if each.sms_consent != SmsConsent.REVOKED or not is_suppressed(
             business=each.business, phone=phone
@@ -173,9 +204,9 @@ def _opt_out(
                 source=ConsentSource.KEYWORD,
                 disclosure_text=f"Customer texted {body.strip()!r}",
             )
-    if _answered_recently(phone, InboundSms.Answer.OPT_OUT_CONFIRMATION, now):
+    if not confirm or _answered_recently(phone, InboundSms.Answer.OPT_OUT_CONFIRMATION, now):
         return InboundSms.Answer.NONE, ""
-    text = keywords.OPT_OUT_CONFIRMATION.format(prefix=_sender_prefix(business))
+    text = str(keywords.OPT_OUT_CONFIRMATION).format(prefix=_sender_prefix(business))
     return InboundSms.Answer.OPT_OUT_CONFIRMATION, text
 
 
@@ -189,7 +220,7 @@ def _opt_in(
 ) -> tuple[str, str]:
     """START/UNSTOP: restore consent only where it was revoked (never grant it afresh to a
     customer who was never asked); confirm once."""
-    text = keywords.OPT_IN_CONFIRMATION.format(prefix=_sender_prefix(business))
+    text = str(keywords.OPT_IN_CONFIRMATION).format(prefix=_sender_prefix(business))
     for each in customers:
         if each.sms_consent == SmsConsent.REVOKED or is_suppressed(
             business=each.business, phone=phone

@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
@@ -20,6 +21,7 @@ from touchbase.inbound.selectors import delivery_for_token
 from touchbase.inbound.signatures import (
     has_valid_twilio_signature,
 )
+from touchbase.languages import customer_language
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,27 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def customer_page(
+    request: HttpRequest, template: str, context=None, *, language: str, status: int = 200
+) -> HttpResponse:
+    """A customer-facing page in the customer's language (the owner's app stays English)."""
+    with translation.override(language):
+        response = render(request, template, context, status=status)
+    response["Content-Language"] = language
+    return response
+
+
+def _language_of(delivery) -> str:
+    customer = delivery.enrollment.customer if delivery.enrollment_id else None
+    return customer_language(customer, delivery.business)
+
+
 def _link_not_found(request: HttpRequest) -> HttpResponse:
-    return _no_store(render(request, "inbound/not_found.html", status=404))
+    # Nobody is known from a bad token: the browser's preference (English or Spanish).
+    language = translation.get_language_from_request(request)
+    return _no_store(
+        customer_page(request, "inbound/not_found.html", language=language, status=404)
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -48,7 +69,12 @@ def review_link(request: HttpRequest, token: str) -> HttpResponse:
     )
     if not result.destination:
         return _no_store(
-            render(request, "inbound/no_review_page.html", {"business": delivery.business})
+            customer_page(
+                request,
+                "inbound/no_review_page.html",
+                {"business": delivery.business},
+                language=_language_of(delivery),
+            )
         )
     return _no_store(HttpResponseRedirect(result.destination))
 
@@ -61,6 +87,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     delivery = delivery_for_token(token, "feedback")
     if delivery is None:
         return _link_not_found(request)
+    language = _language_of(delivery)
     context = {
         "business": delivery.business,
         # Offered beside the review link, never instead of it (PRODUCT §8, no review gating).
@@ -70,14 +97,24 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     }
     if request.method == "POST":
         message = request.POST.get("message", "")
-        try:
-            result = customer_actions.record_feedback(delivery=delivery, message=message)
-        except ValidationError as exc:
-            context.update(message=message, error=exc.message_dict["message"][0])
-            return _no_store(render(request, "inbound/feedback.html", context, status=400))
+        error = ""
+        with translation.override(language):  # its error is shown on the customer's page
+            try:
+                result = customer_actions.record_feedback(delivery=delivery, message=message)
+            except ValidationError as exc:
+                error = exc.messages[0]
+        if error:
+            context.update(message=message, error=error)
+            return _no_store(
+                customer_page(
+                    request, "inbound/feedback.html", context, language=language, status=400
+                )
+            )
         context["already_sent"] = not result.created
-        return _no_store(render(request, "inbound/feedback_thanks.html", context))
-    return _no_store(render(request, "inbound/feedback.html", context))
+        return _no_store(
+            customer_page(request, "inbound/feedback_thanks.html", context, language=language)
+        )
+    return _no_store(customer_page(request, "inbound/feedback.html", context, language=language))
 
 
 # RFC 8058 one-click: the mail client POSTs "List-Unsubscribe=One-Click" with no cookie, no
@@ -107,7 +144,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "can_resubscribe": customer is not None,
         "done": done,
     }
-    return _no_store(render(request, "inbound/unsubscribe.html", context))
+    return _no_store(
+        customer_page(request, "inbound/unsubscribe.html", context, language=_language_of(delivery))
+    )
 
 
 def _twiml(text: str = "") -> HttpResponse:

@@ -192,7 +192,7 @@ def _create(
             fields = {"name": wanted.name, "email": wanted.email, "phone": wanted.phone}
             customer = build_customer(
                 business,
-                {**fields, "time_zone": wanted.time_zone},
+                {**fields, "time_zone": wanted.time_zone, "language": wanted.language},
                 suppressed=wanted.phone in suppressed,
                 now=now,
             )

@@ -112,6 +112,7 @@ def match_or_create_customer(
                     email=given.email,
                     phone=given.phone,
                     time_zone=given.time_zone,
+                    language=given.language,
                     sms_consent=given.sms_consent and not suppressed,
                     consent_source=consent_source,
                     consent_disclosure=given.consent_disclosure,
@@ -123,6 +124,7 @@ def match_or_create_customer(
     if update_existing:
         values = {"name": given.name, "email": given.email, "phone": given.phone}
         values["time_zone"] = given.time_zone
+        values["language"] = given.language
         changes = {k: v for k, v in values.items() if v and v != getattr(customer, k)}
         if changes:
             update_customer(customer=customer, **changes)

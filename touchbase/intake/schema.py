@@ -38,7 +38,15 @@ JOB_FIELDS = {
     "notes",
     "enroll",
 }
-CUSTOMER_FIELDS = {"name", "email", "phone", "time_zone", "sms_consent", "consent_disclosure"}
+CUSTOMER_FIELDS = {
+    "name",
+    "email",
+    "phone",
+    "time_zone",
+    "language",
+    "sms_consent",
+    "consent_disclosure",
+}
 
 TRUE_WORDS = {"yes", "y", "true", "1", "x", "opted in", "opt in", "granted"}
 FALSE_WORDS = {"no", "n", "false", "0", "", "opted out", "none"}
@@ -76,6 +84,7 @@ class CustomerIntake:
     email: str
     phone: str
     time_zone: str = ""
+    language: str = ""  # "en", "es"; "": the business's default customer language
     sms_consent: bool = False
     consent_disclosure: str = ""
 
@@ -169,6 +178,7 @@ def _clean_customer(data: Any, errors: _Errors) -> CustomerIntake | None:
         "email": errors.text(data, "email", 254, prefix) or "",
         "phone": errors.text(data, "phone", 40, prefix) or "",
         "time_zone": errors.text(data, "time_zone", 64, prefix) or "",
+        "language": errors.text(data, "language", 20, prefix) or "",
     }
     disclosure = errors.text(data, "consent_disclosure", MAX_DISCLOSURE, prefix) or ""
     consent = errors.flag(data, "sms_consent", False, prefix)
@@ -191,6 +201,7 @@ def _clean_customer(data: Any, errors: _Errors) -> CustomerIntake | None:
         email=cleaned.get("email", ""),
         phone=cleaned.get("phone", ""),
         time_zone=cleaned.get("time_zone", ""),
+        language=cleaned.get("language", ""),
         sms_consent=consent,
         consent_disclosure=disclosure,
     )

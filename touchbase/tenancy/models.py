@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 
+from touchbase.languages import Language
 from touchbase.validation import validate_time_zone
 
 # The federal floor for texting and emailing consumers (PRODUCT §8): owners may narrow the
@@ -48,6 +49,13 @@ class Business(models.Model):
     email_hourly_limit = models.PositiveIntegerField(default=100)
     sms_hourly_limit = models.PositiveIntegerField(default=100)
     stop_on_reply = models.BooleanField(default=True)
+    default_customer_language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        db_default=Language.ENGLISH,
+        help_text="The language of customers whose own language is not given.",
+    )
     webhook_secret = models.CharField(max_length=64, default=new_webhook_secret)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -69,6 +77,10 @@ class Business(models.Model):
             models.CheckConstraint(
                 condition=Q(email_hourly_limit__gte=1) & Q(sms_hourly_limit__gte=1),
                 name="business_hourly_limits_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_customer_language__in=Language.values),
+                name="business_default_customer_language_known",
             ),
         ]
 

@@ -13,6 +13,7 @@ from django.utils.text import slugify
 
 from touchbase import clock
 from touchbase.delivery.services import release_setup_holds
+from touchbase.languages import Language
 from touchbase.service_types import parse_service_type, unknown_service_type_message
 from touchbase.tenancy.models import (
     COOLDOWN_DAYS_MAX,
@@ -48,6 +49,7 @@ SETTINGS_FIELDS = (
     "email_hourly_limit",
     "sms_hourly_limit",
     "stop_on_reply",
+    "default_customer_language",
 )
 
 
@@ -98,6 +100,8 @@ def _clean_settings(business: Business, changes: dict[str, Any]) -> None:
         elif name in ("email_hourly_limit", "sms_hourly_limit"):
             if not _whole_number(value) or value < 1:
                 errors[name] = f"must be a whole number of at least 1 (got {value!r})"
+        elif name == "default_customer_language" and value not in Language.values:
+            errors[name] = f"{value!r} is not a language touchbase writes in (en or es)"
         elif name in ("send_window_start", "send_window_end") and not isinstance(value, time):
             errors[name] = f"must be a time of day (got {value!r})"
         setattr(business, name, value)

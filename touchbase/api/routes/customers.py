@@ -42,6 +42,7 @@ def create(request: HttpRequest, payload: CustomerIn):
         email=payload.email,
         phone=payload.phone,
         time_zone=payload.time_zone,
+        language=payload.language,
         sms_consent=payload.sms_consent,
         consent_source=ConsentSource.API,
         consent_disclosure=payload.consent_disclosure,

@@ -13,6 +13,7 @@ from touchbase.customers.models import ConsentRecord, ConsentSource, Customer
 from touchbase.customers.reachability import email_block, sms_block
 from touchbase.customers.services import create_customer, record_sms_consent, update_customer
 from touchbase.inbound.models import Feedback, InboundSms
+from touchbase.languages import LANGUAGE_FORM_CHOICES, LANGUAGE_FORM_HELP
 from touchbase.web.current import business_view
 from touchbase.web.forms import query_text, show_errors
 from touchbase.web.views.onboarding import time_zone_choices
@@ -73,6 +74,12 @@ class CustomerForm(forms.Form):
         choices=lambda: [("", "Guess from the phone number"), *time_zone_choices()],
         help_text="Leave on the guess: from the phone number, else your business's.",
     )
+    language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        choices=LANGUAGE_FORM_CHOICES,
+        help_text=LANGUAGE_FORM_HELP,
+    )
 
 
 @business_view
@@ -96,7 +103,9 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
     form = CustomerForm(
         request.POST or None,
-        initial={f: getattr(customer, f) for f in ("name", "email", "phone", "time_zone")},
+        initial={
+            f: getattr(customer, f) for f in ("name", "email", "phone", "time_zone", "language")
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:

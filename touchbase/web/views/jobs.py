@@ -16,6 +16,7 @@ from touchbase.intake.pipeline import take_job
 from touchbase.intake.schema import clean_job
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.jobs.services import JobResult, mark_job_completed, update_job
+from touchbase.languages import LANGUAGE_FORM_CHOICES, LANGUAGE_FORM_HELP
 from touchbase.service_types import ServiceType
 from touchbase.web.current import business_view
 from touchbase.web.forms import query_text, redirect_back, show_errors
@@ -79,6 +80,12 @@ class JobForm(forms.Form):
     new_customer_email = forms.CharField(label="Email", required=False)
     new_customer_phone = forms.CharField(
         label="Mobile phone", required=False, help_text="For text messages, e.g. (305) 555-0142."
+    )
+    new_customer_language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        choices=LANGUAGE_FORM_CHOICES,
+        help_text=LANGUAGE_FORM_HELP,
     )
     new_customer_sms_consent = forms.BooleanField(
         label="The customer agreed to receive review requests by text",
@@ -159,6 +166,7 @@ def job_new(request: HttpRequest) -> HttpResponse:
                 "name": data["new_customer_name"],
                 "email": data["new_customer_email"],
                 "phone": data["new_customer_phone"],
+                "language": data["new_customer_language"],
                 "sms_consent": data["new_customer_sms_consent"],
                 "consent_disclosure": SMS_CONSENT_DISCLOSURE,
             }
@@ -181,6 +189,7 @@ def job_new(request: HttpRequest) -> HttpResponse:
                     "customer.name": "new_customer_name",
                     "customer.email": "new_customer_email",
                     "customer.phone": "new_customer_phone",
+                    "customer.language": "new_customer_language",
                     "customer.sms_consent": "new_customer_sms_consent",
                     "customer_id": "customer",
                 },

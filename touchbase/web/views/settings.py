@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from touchbase import clock
 from touchbase.channels import Channel
 from touchbase.delivery.send_window import load_rules, states_excluded_by
+from touchbase.languages import Language
 from touchbase.tenancy.models import COOLDOWN_DAYS_MAX, COOLDOWN_DAYS_MIN
 from touchbase.tenancy.services import rotate_webhook_secret, update_business_settings
 from touchbase.tenancy.test_messages import send_phone_code, send_test_message
@@ -32,6 +33,7 @@ RULE_FIELDS = (
     "email_hourly_limit",
     "sms_hourly_limit",
     "stop_on_reply",
+    "default_customer_language",
 )
 IDENTITY_FIELDS = ("sender_email", "reply_to_email", "contact_phone")
 
@@ -56,11 +58,24 @@ class SettingsForm(ProfileForm, ServicesForm):
     stop_on_reply = forms.BooleanField(
         label="Stop a customer's sequence when they reply", required=False
     )
+    default_customer_language = forms.ChoiceField(
+        label="Customers' language",
+        choices=Language.choices,
+        required=False,
+        help_text="Messages and pages for customers whose own language is not set. Each "
+        "customer's language can be set on them, in the API and in CSV files.",
+    )
     sender_email = forms.EmailField(label="Send emails from", required=False)
     reply_to_email = forms.EmailField(label="Replies go to", required=False)
     contact_phone = forms.CharField(
         label="Contact phone", required=False, max_length=20, help_text="Given to HELP replies."
     )
+
+    def clean_default_customer_language(self) -> str:
+        # Not posted (an older form, a script): the business keeps its language.
+        return self.cleaned_data["default_customer_language"] or self.initial.get(
+            "default_customer_language", Language.ENGLISH
+        )
 
 
 @owner_view

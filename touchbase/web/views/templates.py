@@ -32,6 +32,14 @@ class TemplateForm(forms.Form):
     channel = forms.ChoiceField(label="Channel", choices=Channel.choices)
     subject = forms.CharField(label="Subject", required=False, max_length=200)
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}))
+    subject_es = forms.CharField(label="Subject in Spanish", required=False, max_length=200)
+    body_es = forms.CharField(
+        label="Message in Spanish",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Optional. Customers whose language is Spanish get it; without it they get "
+        "the English message.",
+    )
 
 
 def _editor(request, form, template, *, editable: bool) -> HttpResponse:
@@ -67,7 +75,10 @@ def template_new(request: HttpRequest) -> HttpResponse:
 def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(_visible(request), pk=pk)
     editable = not template.is_system
-    initial = {f: getattr(template, f) for f in ("name", "channel", "subject", "body")}
+    initial = {
+        f: getattr(template, f)
+        for f in ("name", "channel", "subject", "body", "subject_es", "body_es")
+    }
     form = TemplateForm(
         request.POST if editable and request.method == "POST" else None, initial=initial
     )
@@ -79,7 +90,12 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             update_template(
-                template=template, name=data["name"], subject=data["subject"], body=data["body"]
+                template=template,
+                name=data["name"],
+                subject=data["subject"],
+                body=data["body"],
+                subject_es=data["subject_es"],
+                body_es=data["body_es"],
             )
         except ValidationError as exc:
             template.refresh_from_db()

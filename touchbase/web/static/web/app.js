@@ -44,9 +44,21 @@
     });
   }
 
-  function describe(count) {
+  // Characters that switch a text to UCS-2 (Spanish á í ó ú, an emoji...), named for the owner.
+  function notGsm(text) {
+    var seen = [];
+    Array.from(text).forEach(function (ch) {
+      if (GSM_BASIC.indexOf(ch) < 0 && GSM_EXTENSION.indexOf(ch) < 0 && seen.indexOf(ch) < 0) seen.push(ch);
+    });
+    return seen;
+  }
+
+  function describe(count, message) {
     var text = count.segments + " segment" + (count.segments === 1 ? "" : "s") + " · " +
       count.units + " characters · " + count.encoding;
+    if (count.encoding === "UCS-2") {
+      text += " (because of " + notGsm(message).slice(0, 5).join(" ") + ": 70 characters per segment)";
+    }
     if (count.segments > 10) return { text: text + " — too long (max 10 segments)", level: "refuse" };
     if (count.segments > 1) return { text: text + " — billed as " + count.segments + " messages: shorten it to fit one", level: "warn" };
     return { text: text, level: "" };
@@ -54,19 +66,24 @@
 
   // The worker makes the first SMS of a sequence name the business and end with the opt-out
   // line (touchbase.delivery.rendering.sms_text); the editor previews exactly that.
-  function firstSmsText(text, values) {
+  // The footer is in the text's language: Spanish names ALTO.
+  function firstSmsText(text, values, language) {
     var out = text.trim(), name = values._business_name || "";
+    var footer = language === "es" ? values._stop_footer_es : values._stop_footer;
     if (name && out.toLowerCase().indexOf(name.toLowerCase()) < 0) out = name + ": " + out;
-    if (!/reply stop to opt out$/i.test(out.replace(/[ .!]+$/, ""))) out = out + " " + values._stop_footer;
+    var ending = footer.replace(/\.$/, "").toLowerCase();
+    var trimmed = out.replace(/[ .!]+$/, "").toLowerCase();
+    if (trimmed.slice(-ending.length) !== ending) out = out + " " + footer;
     return out;
   }
 
+  // The first touch whose message is an SMS (each touch has an English and a Spanish box).
   function isFirstSms(box) {
     var boxes = document.querySelectorAll("[data-preview][data-sequence]");
     for (var i = 0; i < boxes.length; i++) {
       var select = document.querySelector(boxes[i].dataset.previewBody);
       var option = select && select.options[select.selectedIndex];
-      if (option && option.dataset.channel === "sms") return boxes[i] === box;
+      if (option && option.dataset.channel === "sms") return boxes[i].dataset.previewBody === box.dataset.previewBody;
     }
     return false;
   }
@@ -113,18 +130,35 @@
       var channelInput = document.querySelector(box.dataset.previewChannelFrom);
       if (channelInput) channel = channelInput.value;
     }
+    var spanish = box.dataset.language === "es", fallback = false;
     var bodyText = body ? (body.value !== undefined ? body.value : body.textContent) : "";
+    if (spanish && !bodyText.trim() && box.dataset.previewFallback) {
+      // No Spanish text: the customer gets the English one (touchbase.campaigns.models.text_for).
+      var english = document.querySelector(box.dataset.previewFallback);
+      bodyText = english ? english.value : "";
+      subject = box.dataset.previewFallbackSubject && document.querySelector(box.dataset.previewFallbackSubject);
+      fallback = true;
+    }
     if (body && body.tagName === "SELECT") {
       var option = body.options[body.selectedIndex];
+      var optionSubject = option ? option.dataset.subject : "";
       bodyText = option ? option.dataset.body || "" : "";
+      if (spanish && option && (option.dataset.bodyEs || "").trim()) {
+        bodyText = option.dataset.bodyEs;
+        optionSubject = option.dataset.subjectEs || optionSubject;
+      } else if (spanish) {
+        fallback = !!bodyText;
+      }
       subject = null;
-      if (option && option.dataset.subject) box.dataset.subjectText = option.dataset.subject;
+      if (optionSubject) box.dataset.subjectText = optionSubject;
       else delete box.dataset.subjectText;
       channel = option ? option.dataset.channel : channel;
     }
+    var note = box.querySelector("[data-fallback-note]");
+    if (note) note.hidden = !(fallback && bodyText.trim());
     var rendered = render(bodyText, values);
     if (channel === "sms" && box.hasAttribute("data-sequence") && isFirstSms(box)) {
-      rendered = firstSmsText(rendered, values);
+      rendered = firstSmsText(rendered, values, spanish && !fallback ? "es" : "en");
     }
     var out = box.querySelector("[data-preview-out]");
     var subjectText = subject ? subject.value : box.dataset.subjectText;
@@ -132,7 +166,7 @@
     var counter = box.querySelector("[data-counter]");
     if (counter) {
       if (channel === "sms") {
-        var d = describe(smsSegments(rendered));
+        var d = describe(smsSegments(rendered), rendered);
         counter.textContent = d.text;
         counter.className = "counter " + d.level;
         counter.hidden = false;
@@ -145,7 +179,7 @@
 
   function wirePreviews(root) {
     root.querySelectorAll("[data-preview]").forEach(function (box) {
-      ["previewBody", "previewSubject", "previewChannelFrom"].forEach(function (key) {
+      ["previewBody", "previewSubject", "previewChannelFrom", "previewFallback", "previewFallbackSubject"].forEach(function (key) {
         var source = box.dataset[key] && document.querySelector(box.dataset[key]);
         if (source) {
           source.addEventListener("input", function () { updateAll(document); });
