@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "touchbase.intake",
     "touchbase.webhooks",
     "touchbase.digest",
+    "touchbase.insights",
 ]
 
 MIDDLEWARE = [

@@ -8,8 +8,8 @@ import pytest
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from touchbase import clock as tb_clock
 from touchbase.campaigns.enrollment import stop_enrollment
-from touchbase.campaigns.models import StopReason
 from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.inbound.customer_actions import record_click
 from touchbase.inbound.models import Event
 from touchbase.web.selectors import campaign_funnel, dashboard, stop_reasons
 from touchbase.web.upcoming import upcoming_sends
@@ -42,11 +42,12 @@ def test_the_dashboard_counts_this_week_against_last_week(business):
     mark_sent(enroll(business, "B"), now - timedelta(days=2))
     mark_sent(enroll(business, "C"), now - timedelta(days=9), receipt="delivered")
     clicked = enroll(business, "D")
-    stop_enrollment(enrollment=clicked.enrollment, reason=StopReason.REVIEW_CLICKED)
+    mark_sent(clicked, now - timedelta(hours=1))
+    record_click(delivery=clicked, user_agent="Mozilla/5.0 (iPhone)")
 
     trends = {trend.label: trend for trend in dashboard(business).trends}
 
-    assert (trends["Sent"].this_week, trends["Sent"].last_week) == (2, 1)
+    assert (trends["Sent"].this_week, trends["Sent"].last_week) == (3, 1)
     assert (trends["Delivered"].this_week, trends["Delivered"].last_week) == (1, 1)
     assert (trends["Clicked"].this_week, trends["Clicked"].direction) == (1, "up")
 
@@ -134,7 +135,7 @@ def test_upcoming_sends_spread_past_the_hourly_throttle(business):
     assert sends[1].at - sends[0].at >= timedelta(minutes=30)
 
 
-def test_the_funnel_of_a_period_leaves_out_older_enrollments(business, clock):
+def test_the_funnel_of_a_period_leaves_out_older_sends(business, clock):
     old = enroll(business, "Old")
     mark_sent(old, tb_clock.now())
     clock.shift(timedelta(days=40))
@@ -142,7 +143,8 @@ def test_the_funnel_of_a_period_leaves_out_older_enrollments(business, clock):
     mark_sent(recent, tb_clock.now())
     campaign = recent.enrollment.campaign
 
-    last_30_days = campaign_funnel(campaign, since=tb_clock.now() - timedelta(days=30))
+    today = tb_clock.now().astimezone(ZoneInfo(business.time_zone)).date()
+    last_30_days = campaign_funnel(campaign, today - timedelta(days=29))
 
     assert last_30_days[0].sent == 1
     assert campaign_funnel(campaign)[0].sent == 2

@@ -1,6 +1,7 @@
 """The worker's periodic duties beside sending touches: webhook deliveries and retries,
-owner digests, and web imports (on a thread of their own, see `imports.background`). The
-worker loop calls `run_periodic_duties` once per turn.
+owner digests, the daily counts of the owner's pages (insights/rollup.py) and web imports
+(on a thread of their own, see `imports.background`). The worker loop calls
+`run_periodic_duties` once per turn.
 
 They run on one background thread (at most one pass at a time, at most one pass a second),
 so a slow or dead webhook receiver never delays a review request; `wait=True` runs the pass
@@ -53,6 +54,7 @@ def _in_background() -> None:
 def _duties(now: datetime | None, *, every_duty: bool = True) -> dict:
     from touchbase.digest.sending import send_due_digests
     from touchbase.imports.background import run_due_imports
+    from touchbase.insights.rollup import roll_up
     from touchbase.webhooks.sending import deliver_due
 
     global _last_digests
@@ -68,5 +70,7 @@ def _duties(now: datetime | None, *, every_duty: bool = True) -> dict:
     if every_duty or time.monotonic() - _last_digests >= DIGEST_INTERVAL_SECONDS:
         _last_digests = time.monotonic()
         counts["digests"] = send_due_digests(now)
+        # Days close at most hourly per zone: a look a minute keeps the pages' live part small.
+        counts["insights"] = roll_up(now)
     counts["imports"] = run_due_imports(wait=every_duty)
     return counts

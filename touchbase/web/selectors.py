@@ -1,17 +1,18 @@
 """Reads for the owner's pages. Every function takes the current business and never looks
-outside it; the heavy ones are single aggregate queries so they stay fast at 200k rows.
+outside it. What happened over a period (sent, clicked, stopped...) comes from the daily
+counts of touchbase/insights; what is true now (due, waiting, live) from small indexes.
 
 Counts are `COUNT(*)` (Count(ROWS)) or, with a filter (Django refuses COUNT(*) FILTER), the
 count of a NOT NULL column the index holds; never COUNT(id): the id is in no page index, and
 naming it makes PostgreSQL visit every row instead of reading the index alone
 (web/migrations/0002_index_only_counts.py lists which index serves which count)."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Count, QuerySet
 from django.template.defaultfilters import pluralize
 
 from touchbase import clock
@@ -20,27 +21,26 @@ from touchbase.campaigns.models import (
     LIVE_ENROLLMENT_STATUSES,
     Campaign,
     Enrollment,
+    EnrollmentStatus,
     StopReason,
     Touch,
 )
 from touchbase.delivery.models import Delivery, DeliveryStatus
-from touchbase.inbound.models import Event
 from touchbase.inbound.selectors import (
     recent_feedback,
     recent_replies,
     texts_needing_attention,
 )
+from touchbase.insights.facts import CLICK_KIND, DELIVERED  # noqa: F401 (timeline reads them)
+from touchbase.insights.selectors import facts_since, totals
 from touchbase.jobs.models import EnrollmentOutcome, Job
 from touchbase.tenancy.models import Business
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, missing_setup
 from touchbase.web.upcoming import Windows
 
-DELIVERED = "delivered"  # receipt_status a provider reports for a message that arrived
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN)
 REASON_LABELS = {**dict(SkipReason.choices), "error": "Enrollment failed", "": "Unknown"}
-# The Event kind the tracked review link records for a customer's click (a link scanner's
-# fetch is "review_link_scanned" and is not a click).
-CLICK_KINDS = ("review_clicked",)
+CLICK_KINDS = (CLICK_KIND,)
 ROWS = "*"  # Count(ROWS): COUNT(*), answerable from an index alone
 
 
@@ -86,40 +86,16 @@ def _local_days(business: Business, now: datetime, days: int) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
-def _day_start(business: Business, day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(business.time_zone))
-
-
 def dashboard(business: Business) -> Dashboard:
     """Sent, delivered and clicked per local day over two weeks (this week vs the one before),
     what goes out next, and what needs the owner: failed or uncertain sends, jobs not enrolled."""
     now = clock.now()
-    tz = ZoneInfo(business.time_zone)
     days = _local_days(business, now, 14)
-    since = _day_start(business, days[0])
 
-    sent_by_day = {
-        row["day"]: row
-        for row in Delivery.objects.filter(
-            business=business, status=DeliveryStatus.SENT, sent_at__gte=since
-        )
-        .annotate(day=TruncDate("sent_at", tzinfo=tz))
-        .values("day")
-        .annotate(sent=Count(ROWS), delivered=Count("sent_at", filter=Q(receipt_status=DELIVERED)))
-    }
-    clicks_by_day = {
-        row["day"]: row["clicked"]
-        for row in Enrollment.objects.filter(
-            business=business, stop_reason=StopReason.REVIEW_CLICKED, stopped_at__gte=since
-        )
-        .annotate(day=TruncDate("stopped_at", tzinfo=tz))
-        .values("day")
-        .annotate(clicked=Count(ROWS))
-    }
+    # From the daily counts plus a live count of the open days (touchbase/insights).
+    counted = totals(facts_since(business, days[0]), "day")
     series = {
-        "sent": [sent_by_day.get(day, {}).get("sent", 0) for day in days],
-        "delivered": [sent_by_day.get(day, {}).get("delivered", 0) for day in days],
-        "clicked": [clicks_by_day.get(day, 0) for day in days],
+        key: [counted[(key, day)] for day in days] for key in ("sent", "delivered", "clicked")
     }
     trends = [
         Trend(label, sum(series[key][7:]), sum(series[key][:7]))
@@ -252,64 +228,69 @@ class FunnelStep:
         return self.percent(self.clicked)
 
 
-COUNTED = ("sent", "delivered", "failed", "skipped", "waiting")
+FUNNEL_FACTS = ("sent", "delivered", "clicked", "failed", "skipped")
 
 
-def campaign_funnel(campaign: Campaign, since: datetime | None = None) -> list[FunnelStep]:
-    """Per touch: sent, delivered, failed, skipped and still waiting (one grouped query), and
-    clicked: the distinct deliveries whose tracked review link was opened."""
+def campaign_funnel(campaign: Campaign, first_day: date | None = None) -> list[FunnelStep]:
+    """Per touch, what happened from the local day `first_day` (None: all time): sent,
+    delivered, clicked, failed, skipped (each on its own day, see insights/facts.py); and
+    what is waiting now."""
     touches = {touch.position: touch for touch in campaign.touches.all()}
-    deliveries = Delivery.objects.filter(
-        business_id=campaign.business_id, enrollment__campaign=campaign
+    counted = totals(
+        facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False),
+        "position",
     )
-    events = Event.objects.filter(
-        business_id=campaign.business_id,
-        kind__in=CLICK_KINDS,
-        delivery__enrollment__campaign=campaign,
-    )
-    if since is not None:
-        # A touch is scheduled after its enrollment, so both filters can use an index.
-        deliveries = deliveries.filter(scheduled_at__gte=since, enrollment__enrolled_at__gte=since)
-        events = events.filter(delivery__enrollment__enrolled_at__gte=since)
-    counted = "position"  # NOT NULL and in the funnel's index
-    rows = deliveries.values("position").annotate(
-        sent=Count(counted, filter=Q(status=DeliveryStatus.SENT)),
-        delivered=Count(counted, filter=Q(receipt_status=DELIVERED)),
-        failed=Count(counted, filter=Q(status=DeliveryStatus.FAILED)),
-        skipped=Count(counted, filter=Q(status=DeliveryStatus.SKIPPED)),
-        waiting=Count(counted, filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD])),
-    )
-    by_position = {row["position"]: row for row in rows}
-    clicks = dict(
-        events.values_list("delivery__position").annotate(Count("delivery_id", distinct=True))
-    )
-    positions = sorted(set(touches) | set(by_position))
-    steps = []
-    for position in positions:
-        row = by_position.get(position, {})
-        steps.append(
-            FunnelStep(
-                touch=touches.get(position),
-                position=position,
-                clicked=clicks.get(position, 0),
-                **{key: row.get(key, 0) for key in COUNTED},
+    # Only live enrollments have a waiting touch; saying so lets the join read the small
+    # index of live enrollments. Pending and held rows each have their own partial index.
+    waiting: Counter = Counter()
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.HELD):
+        waiting.update(
+            dict(
+                Delivery.objects.filter(
+                    business_id=campaign.business_id,
+                    status=status,
+                    enrollment__campaign=campaign,
+                    enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
+                )
+                .values_list("position")
+                .annotate(n=Count(ROWS))
             )
         )
-    return steps
-
-
-def stop_reasons(campaign: Campaign, since: datetime | None = None) -> list[dict]:
-    labels = dict(StopReason.choices)
-    stopped = Enrollment.objects.filter(campaign=campaign, status="stopped")
-    if since is not None:
-        stopped = stopped.filter(enrolled_at__gte=since)
+    positions = {position for (_, position) in counted if position} | set(waiting)
     return [
-        {"reason": row["stop_reason"], "label": labels.get(row["stop_reason"]), "count": row["n"]}
-        for row in stopped.values("stop_reason").annotate(n=Count(ROWS)).order_by("-n")
+        FunnelStep(
+            touch=touches.get(position),
+            position=position,
+            waiting=waiting.get(position, 0),
+            **{fact: counted[(fact, position)] for fact in FUNNEL_FACTS},
+        )
+        for position in sorted(set(touches) | positions)
     ]
 
 
-def enrollment_counts(campaign: Campaign) -> dict[str, int]:
-    return dict(
-        Enrollment.objects.filter(campaign=campaign).values_list("status").annotate(n=Count(ROWS))
+def stop_reasons(campaign: Campaign, first_day: date | None = None) -> list[dict]:
+    """Why sequences stopped, from the local day `first_day` (None: all time)."""
+    labels = dict(StopReason.choices)
+    counted = totals(
+        facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False),
+        "reason",
     )
+    stops = sorted(
+        ((reason, n) for (fact, reason), n in counted.items() if fact == "stopped" and n),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return [{"reason": reason, "label": labels.get(reason), "count": n} for reason, n in stops]
+
+
+def enrollment_counts(campaign: Campaign) -> dict[str, int]:
+    """Live enrollments counted now (a small index); ended ones from the daily counts, so
+    the cost does not grow with the history."""
+    counts = dict(
+        Enrollment.objects.filter(campaign=campaign, status__in=LIVE_ENROLLMENT_STATUSES)
+        .values_list("status")
+        .annotate(n=Count(ROWS))
+    )
+    ended = totals(facts_since(campaign.business, None, campaign_id=campaign.pk, by_day=False))
+    for status in (EnrollmentStatus.COMPLETED, EnrollmentStatus.STOPPED):
+        counts[str(status)] = ended[(str(status),)]
+    return counts

@@ -34,6 +34,7 @@ from touchbase.campaigns.services import (
     set_campaign_touches,
     update_campaign,
 )
+from touchbase.insights.facts import local_day
 from touchbase.service_types import ServiceType
 from touchbase.web import selectors
 from touchbase.web.current import business_view
@@ -42,11 +43,11 @@ from touchbase.web.preview import sample_values
 from touchbase.web.sequence import first_delay_label
 from touchbase.web.upcoming import upcoming_sends
 
-# The funnel and stop reasons cover the enrollments of a recent period (an index range, fast
-# at any size) unless the owner asks for all time.
+# The funnel and stop reasons count what happened in the last local days (today included),
+# or all time; each costs a few daily-count rows a day (touchbase/insights).
 FUNNEL_PERIODS = {
-    "30": ("Enrolled in the last 30 days", 30),
-    "90": ("Enrolled in the last 90 days", 90),
+    "30": ("Last 30 days", 30),
+    "90": ("Last 90 days", 90),
     "all": ("All time", None),
 }
 SERVICE_CHOICES = [("", "All services (when no other campaign matches)"), *ServiceType.choices]
@@ -138,7 +139,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if period not in FUNNEL_PERIODS:
         period = "30"
     days = FUNNEL_PERIODS[period][1]
-    since = clock.now() - timedelta(days=days) if days else None
+    since = local_day(request.business, clock.now()) - timedelta(days=days - 1) if days else None
     return render(
         request,
         "web/campaigns/detail.html",
