@@ -36,7 +36,7 @@ from touchbase.insights.facts import (  # DELIVERED: timeline reads it here
     DELIVERED,  # noqa: F401
     Fact,
 )
-from touchbase.insights.selectors import facts_since, totals
+from touchbase.insights.selectors import facts_since, facts_since_each, totals
 from touchbase.jobs.models import EnrollmentOutcome, Job
 from touchbase.tenancy.models import Business
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, missing_setup
@@ -238,7 +238,12 @@ FUNNEL_FACTS = ("sent", "delivered", "clicked", "failed", "skipped")
 def campaign_facts(campaign: Campaign, first_day: date | None = None) -> list[Fact]:
     """The campaign's facts from the local day `first_day` (None: all time), summed over
     the days: read once per page and handed to the funnel, the stop reasons and the counts."""
-    return facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False)
+    return campaign_facts_each(campaign, [first_day])[0]
+
+
+def campaign_facts_each(campaign: Campaign, first_days: list[date | None]) -> list[list[Fact]]:
+    """campaign_facts of each of `first_days`, sharing the live part (one read of it)."""
+    return facts_since_each(campaign.business, first_days, campaign_id=campaign.pk, by_day=False)
 
 
 def campaign_funnel(

@@ -146,10 +146,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         period = "30"
     days = FUNNEL_PERIODS[period][1]
     since = local_day(request.business, clock.now()) - timedelta(days=days - 1) if days else None
-    # Each read once, shared: the period's facts (funnel, stop reasons; all time also the
-    # counts), the pending touches (funnel's waiting, upcoming per day).
-    facts = selectors.campaign_facts(campaign, since)
-    counts = selectors.enrollment_counts(campaign, all_time=facts if since is None else None)
+    # Each read once, shared: the facts of the period (funnel, stop reasons) and of all time
+    # (the counts), one live part for both; the pending touches (waiting, upcoming per day).
+    facts, all_time = selectors.campaign_facts_each(campaign, [since, None])
+    counts = selectors.enrollment_counts(campaign, all_time=all_time)
     pending = pending_touches(campaign)
     # The live statuses' total is in `counts` (the same rows): no second COUNT for the pages.
     known = sum(counts.get(s, 0) for s in LIVE_STATUSES.get(status, ()))
