@@ -184,6 +184,33 @@ def test_the_pages_show_the_direct_counts(story):
     assert (step1.failed, step1.skipped) == (1, 1)
 
 
+def test_several_periods_read_at_once_equal_each_read_alone(story):
+    """facts_since_each shares the state, the late changes and the live part: each period's
+    facts, per campaign or not, are what facts_since gives alone (and the direct count)."""
+    from touchbase.insights.selectors import facts_since_each
+
+    story.at(story.today, 3)
+    roll_up()
+    story.at(story.today, 4)
+    mark_uncertain_sent(delivery=story.touches["e"])  # a late change: a stale day
+    first_day = story.yesterday - timedelta(days=1)
+    for campaign_id in (None, story.campaign.pk):
+        for by_day in (True, False):
+            each = facts_since_each(
+                story.business, [first_day, None], campaign_id=campaign_id, by_day=by_day
+            )
+            alone = [
+                facts_since(story.business, day, campaign_id=campaign_id, by_day=by_day)
+                for day in (first_day, None)
+            ]
+            assert [totals(f, "day", "position") for f in each] == [
+                totals(f, "day", "position") for f in alone
+            ]
+    assert +totals(facts_since_each(story.business, [first_day])[0], "day") == direct_count(
+        story.business
+    )
+
+
 def test_a_second_pass_changes_nothing_and_a_new_time_zone_counts_again(story):
     story.at(story.today, 3)
     roll_up()

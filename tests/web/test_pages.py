@@ -349,6 +349,27 @@ def test_the_campaign_detail_shows_the_funnel_and_upcoming_sends(owner_client, m
     assert "Bright Air Customer" in page
 
 
+def test_the_enrollment_list_total_is_a_direct_count(owner_client, mine):
+    """The live filters' total comes from the status counts (no second COUNT): the same
+    number as counting the rows, for each filter."""
+    from touchbase.campaigns.models import Enrollment
+
+    enrollments = Enrollment.objects.filter(campaign=mine.campaign)
+    from touchbase import clock
+
+    enrollments.update(status="frozen", frozen_at=clock.now())
+    for status, statuses in (
+        ("live", ("active", "frozen")),
+        ("active", ("active",)),
+        ("frozen", ("frozen",)),
+        ("stopped", ("stopped",)),
+    ):
+        response = owner_client.get(f"/campaigns/{mine.campaign.pk}/?status={status}")
+        expected = enrollments.filter(status__in=statuses).count()
+        assert response.context["page"].paginator.count == expected, status
+    assert enrollments.filter(status="frozen").count() >= 1
+
+
 # --- customers and activity ------------------------------------------------------------------
 
 

@@ -148,3 +148,48 @@ def test_the_funnel_of_a_period_leaves_out_older_sends(business, clock):
 
     assert last_30_days[0].sent == 1
     assert campaign_funnel(campaign)[0].sent == 2
+
+
+def test_waiting_and_upcoming_per_day_share_one_read_equal_to_a_direct_count(business):
+    """The funnel's "waiting" and the upcoming sends per day come from one grouped read of
+    the pending touches (upcoming.pending_touches): both equal counting the rows."""
+    from collections import Counter
+
+    from touchbase.campaigns.models import LIVE_ENROLLMENT_STATUSES
+    from touchbase.web.upcoming import HORIZON, pending_touches
+
+    now = tb_clock.now()
+    offsets = [1, 5, 30, 71, 160, 167, 170, 200, 480]  # hours: inside and past the 7 days
+    deliveries = [enroll(business, f"C{i}") for i in range(len(offsets) + 3)]
+    for delivery, hours in zip(deliveries, offsets, strict=False):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            send_after=now + timedelta(hours=hours), position=1 + hours % 3
+        )
+    held, ended, sent = deliveries[-3:]
+    Delivery.objects.filter(pk=held.pk).update(status=DeliveryStatus.HELD)
+    mark_sent(sent, now)
+    stop_enrollment(enrollment=ended.enrollment)
+    Delivery.objects.filter(pk=ended.pk).update(status=DeliveryStatus.PENDING)  # not live
+    campaign = held.enrollment.campaign
+
+    rows = list(Delivery.objects.filter(enrollment__campaign=campaign).select_related("enrollment"))
+    live = [row for row in rows if row.enrollment.status in LIVE_ENROLLMENT_STATUSES]
+    waiting = Counter(
+        row.position for row in live if row.status in (DeliveryStatus.PENDING, DeliveryStatus.HELD)
+    )
+    tz = ZoneInfo(business.time_zone)
+    per_day = Counter(
+        row.send_after.astimezone(tz).date()
+        for row in live
+        if row.status == DeliveryStatus.PENDING and row.send_after < now + HORIZON
+    )
+
+    pending = pending_touches(campaign)
+    funnel = campaign_funnel(campaign, pending=pending)
+    upcoming = upcoming_sends(campaign, pending=pending)
+
+    assert {step.position: step.waiting for step in funnel if step.waiting} == waiting
+    assert upcoming.per_day == sorted(per_day.items())
+    assert upcoming.next_touch_total == sum(per_day.values()) == 6
+    assert campaign_funnel(campaign) == funnel  # the same without the shared read
+    assert upcoming_sends(campaign).per_day == upcoming.per_day

@@ -31,12 +31,16 @@ from touchbase.inbound.selectors import (
     recent_replies,
     texts_needing_attention,
 )
-from touchbase.insights.facts import CLICK_KIND, DELIVERED  # noqa: F401 (timeline reads them)
-from touchbase.insights.selectors import facts_since, totals
+from touchbase.insights.facts import (  # DELIVERED: timeline reads it here
+    CLICK_KIND,
+    DELIVERED,  # noqa: F401
+    Fact,
+)
+from touchbase.insights.selectors import facts_since, facts_since_each, totals
 from touchbase.jobs.models import EnrollmentOutcome, Job
 from touchbase.tenancy.models import Business
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, missing_setup
-from touchbase.web.upcoming import Windows
+from touchbase.web.upcoming import PendingTouches, Windows, pending_touches
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN)
 REASON_LABELS = {**dict(SkipReason.choices), "error": "Enrollment failed", "": "Unknown"}
@@ -231,31 +235,48 @@ class FunnelStep:
 FUNNEL_FACTS = ("sent", "delivered", "clicked", "failed", "skipped")
 
 
-def campaign_funnel(campaign: Campaign, first_day: date | None = None) -> list[FunnelStep]:
+def campaign_facts(campaign: Campaign, first_day: date | None = None) -> list[Fact]:
+    """The campaign's facts from the local day `first_day` (None: all time), summed over
+    the days: read once per page and handed to the funnel, the stop reasons and the counts."""
+    return campaign_facts_each(campaign, [first_day])[0]
+
+
+def campaign_facts_each(campaign: Campaign, first_days: list[date | None]) -> list[list[Fact]]:
+    """campaign_facts of each of `first_days`, sharing the live part (one read of it)."""
+    return facts_since_each(campaign.business, first_days, campaign_id=campaign.pk, by_day=False)
+
+
+def campaign_funnel(
+    campaign: Campaign,
+    first_day: date | None = None,
+    *,
+    facts: list[Fact] | None = None,
+    pending: PendingTouches | None = None,
+) -> list[FunnelStep]:
     """Per touch, what happened from the local day `first_day` (None: all time): sent,
     delivered, clicked, failed, skipped (each on its own day, see insights/facts.py); and
-    what is waiting now."""
+    what is waiting now. `facts` (campaign_facts of `first_day`) and `pending`
+    (upcoming.pending_touches): what the caller already read."""
     touches = {touch.position: touch for touch in campaign.touches.all()}
-    counted = totals(
-        facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False),
-        "position",
-    )
-    # Only live enrollments have a waiting touch; saying so lets the join read the small
-    # index of live enrollments. Pending and held rows each have their own partial index.
-    waiting: Counter = Counter()
-    for status in (DeliveryStatus.PENDING, DeliveryStatus.HELD):
-        waiting.update(
-            dict(
-                Delivery.objects.filter(
-                    business_id=campaign.business_id,
-                    status=status,
-                    enrollment__campaign=campaign,
-                    enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
-                )
-                .values_list("position")
-                .annotate(n=Count(ROWS))
+    if facts is None:
+        facts = campaign_facts(campaign, first_day)
+    counted = totals(facts, "position")
+    # Pending touches: the grouped read the upcoming sends share. Held ones: their own
+    # partial index. Only live enrollments have either; saying so lets the join read the
+    # small index of live enrollments.
+    waiting: Counter = Counter((pending or pending_touches(campaign)).by_position)
+    waiting.update(
+        dict(
+            Delivery.objects.filter(
+                business_id=campaign.business_id,
+                status=DeliveryStatus.HELD,
+                enrollment__campaign=campaign,
+                enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
             )
+            .values_list("position")
+            .annotate(n=Count(ROWS))
         )
+    )
     positions = {position for (_, position) in counted if position} | set(waiting)
     return [
         FunnelStep(
@@ -268,13 +289,15 @@ def campaign_funnel(campaign: Campaign, first_day: date | None = None) -> list[F
     ]
 
 
-def stop_reasons(campaign: Campaign, first_day: date | None = None) -> list[dict]:
-    """Why sequences stopped, from the local day `first_day` (None: all time)."""
+def stop_reasons(
+    campaign: Campaign, first_day: date | None = None, *, facts: list[Fact] | None = None
+) -> list[dict]:
+    """Why sequences stopped, from the local day `first_day` (None: all time); `facts`:
+    campaign_facts of `first_day` when already read."""
     labels = dict(StopReason.choices)
-    counted = totals(
-        facts_since(campaign.business, first_day, campaign_id=campaign.pk, by_day=False),
-        "reason",
-    )
+    if facts is None:
+        facts = campaign_facts(campaign, first_day)
+    counted = totals(facts, "reason")
     stops = sorted(
         ((reason, n) for (fact, reason), n in counted.items() if fact == "stopped" and n),
         key=lambda item: (-item[1], item[0]),
@@ -282,15 +305,16 @@ def stop_reasons(campaign: Campaign, first_day: date | None = None) -> list[dict
     return [{"reason": reason, "label": labels.get(reason), "count": n} for reason, n in stops]
 
 
-def enrollment_counts(campaign: Campaign) -> dict[str, int]:
+def enrollment_counts(campaign: Campaign, *, all_time: list[Fact] | None = None) -> dict[str, int]:
     """Live enrollments counted now (a small index); ended ones from the daily counts, so
-    the cost does not grow with the history."""
+    the cost does not grow with the history. `all_time`: campaign_facts(campaign) when
+    already read."""
     counts = dict(
         Enrollment.objects.filter(campaign=campaign, status__in=LIVE_ENROLLMENT_STATUSES)
         .values_list("status")
         .annotate(n=Count(ROWS))
     )
-    ended = totals(facts_since(campaign.business, None, campaign_id=campaign.pk, by_day=False))
+    ended = totals(campaign_facts(campaign) if all_time is None else all_time)
     for status in (EnrollmentStatus.COMPLETED, EnrollmentStatus.STOPPED):
         counts[str(status)] = ended[(str(status),)]
     return counts

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
 from touchbase import clock
@@ -32,6 +32,49 @@ class UpcomingSend:
     channel: str
     customer: Customer | None
     projected: bool  # True: a later touch that has no delivery row yet
+
+
+@dataclass(frozen=True)
+class PendingTouches:
+    """The pending touches of a campaign's live enrollments, read once (one grouped query)
+    for both the funnel's "waiting" column and the upcoming sends per day."""
+
+    horizon: datetime
+    by_position: Counter  # position -> pending touches (all of them)
+    per_day: list[tuple]  # (local date, count) of those due before `horizon`
+
+
+def _pending(campaign: Campaign):
+    return Delivery.objects.filter(
+        business_id=campaign.business_id,
+        enrollment__campaign=campaign,
+        # Only live enrollments have a pending touch; saying so lets the join read the small
+        # index of live enrollments instead of every enrollment of the campaign.
+        enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
+        status=DeliveryStatus.PENDING,
+    )
+
+
+def pending_touches(campaign: Campaign) -> PendingTouches:
+    """Per touch and local day, the pending touches and, of those, the ones due within the
+    horizon: an Index Only Scan of web_delivery_due joined once to the live enrollments
+    (before, the funnel and the upcoming sends each made that join)."""
+    horizon = clock.now() + HORIZON
+    tz = ZoneInfo(campaign.business.time_zone)
+    rows = (
+        _pending(campaign)
+        .annotate(day=TruncDate("send_after", tzinfo=tz))
+        .values("position", "day")
+        # COUNT(*) and the count of an index key: index-only (web/migrations/0002).
+        .annotate(n=Count("*"), soon=Count("send_after", filter=Q(send_after__lt=horizon)))
+    )
+    by_position: Counter = Counter()
+    per_day: Counter = Counter()
+    for row in rows:
+        by_position[row["position"]] += row["n"]
+        if row["soon"]:
+            per_day[row["day"]] += row["soon"]
+    return PendingTouches(horizon, by_position, sorted(per_day.items()))
 
 
 @dataclass
@@ -66,21 +109,16 @@ class Windows:
         return (window.next_opening(at) if window else None) or at
 
 
-def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
+def upcoming_sends(
+    campaign: Campaign, *, limit: int = 100, pending: PendingTouches | None = None
+) -> Upcoming:
+    """`pending`: the campaign's pending_touches when the caller already read them."""
     business = campaign.business
-    now = clock.now()
-    horizon = now + HORIZON
+    pending = pending or pending_touches(campaign)
+    horizon = pending.horizon
     touches = {touch.position: touch for touch in campaign.touches.all()}
     windows = Windows(business)
-    due = Delivery.objects.filter(
-        business=business,
-        enrollment__campaign=campaign,
-        # Only live enrollments have a pending touch; saying so lets the join read the small
-        # index of live enrollments instead of every enrollment of the campaign.
-        enrollment__status__in=LIVE_ENROLLMENT_STATUSES,
-        status=DeliveryStatus.PENDING,
-        send_after__lt=horizon,
-    )
+    due = _pending(campaign).filter(send_after__lt=horizon)
     sends: list[UpcomingSend] = []
     for delivery in due.select_related("enrollment__customer").order_by("send_after")[:limit]:
         customer = delivery.enrollment.customer
@@ -99,17 +137,10 @@ def upcoming_sends(campaign: Campaign, *, limit: int = 100) -> Upcoming:
             sends.append(UpcomingSend(at, position, touch.channel, customer, True))
     sends.sort(key=lambda send: send.at)
     _apply_throttle(sends, business, windows)
-    per_day = [
-        (row["day"], row["n"])
-        for row in due.annotate(day=TruncDate("send_after", tzinfo=ZoneInfo(business.time_zone)))
-        .values("day")
-        .annotate(n=Count("*"))  # COUNT(*): index-only (web/migrations/0002)
-        .order_by("day")
-    ]
     return Upcoming(
         sends=[send for send in sends if send.at < horizon][:limit],
-        next_touch_total=sum(n for _, n in per_day),
-        per_day=per_day,
+        next_touch_total=sum(n for _, n in pending.per_day),
+        per_day=pending.per_day,
     )
 
 

@@ -41,7 +41,14 @@ from touchbase.web.current import business_view
 from touchbase.web.forms import redirect_back, show_errors
 from touchbase.web.preview import sample_values
 from touchbase.web.sequence import first_delay_label
-from touchbase.web.upcoming import upcoming_sends
+from touchbase.web.upcoming import pending_touches, upcoming_sends
+
+# The enrollment list's filters whose total `enrollment_counts` already holds exactly.
+LIVE_STATUSES = {
+    "live": (EnrollmentStatus.ACTIVE, EnrollmentStatus.FROZEN),
+    EnrollmentStatus.ACTIVE: (EnrollmentStatus.ACTIVE,),
+    EnrollmentStatus.FROZEN: (EnrollmentStatus.FROZEN,),
+}
 
 # The funnel and stop reasons count what happened in the last local days (today included),
 # or all time; each costs a few daily-count rows a day (touchbase/insights).
@@ -133,13 +140,23 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     elif status in EnrollmentStatus.values:
         enrollments = enrollments.filter(status=status)
-    page = Paginator(enrollments, 25).get_page(request.GET.get("page"))
     touches = list(campaign.touches.select_related("template").order_by("position"))
     period = request.GET.get("period", "30")
     if period not in FUNNEL_PERIODS:
         period = "30"
     days = FUNNEL_PERIODS[period][1]
     since = local_day(request.business, clock.now()) - timedelta(days=days - 1) if days else None
+    # Each read once, shared: the facts of the period (funnel, stop reasons) and of all time
+    # (the counts), one live part for both; the pending touches (waiting, upcoming per day).
+    facts, all_time = selectors.campaign_facts_each(campaign, [since, None])
+    counts = selectors.enrollment_counts(campaign, all_time=all_time)
+    pending = pending_touches(campaign)
+    # The live statuses' total is in `counts` (the same rows): no second COUNT for the pages.
+    known = sum(counts.get(s, 0) for s in LIVE_STATUSES.get(status, ()))
+    paginator = Paginator(enrollments, 25)
+    if status in LIVE_STATUSES:
+        paginator.count = known  # Paginator.count is a cached_property: set, it is not read
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "web/campaigns/detail.html",
@@ -147,15 +164,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": campaign,
             "touches": touches,
             "first_delay": first_delay_label(campaign, touches[0].delay_hours if touches else None),
-            "funnel": selectors.campaign_funnel(campaign, since),
-            "stop_reasons": selectors.stop_reasons(campaign, since),
+            "funnel": selectors.campaign_funnel(campaign, since, facts=facts, pending=pending),
+            "stop_reasons": selectors.stop_reasons(campaign, since, facts=facts),
             "period": period,
             "periods": [(key, label) for key, (label, _) in FUNNEL_PERIODS.items()],
-            "counts": selectors.enrollment_counts(campaign),
+            "counts": counts,
             "page": page,
             "status": status,
             "status_choices": [("live", "Active or frozen"), *EnrollmentStatus.choices],
-            "upcoming": upcoming_sends(campaign),
+            "upcoming": upcoming_sends(campaign, pending=pending),
             "nav": "campaigns",
         },
     )
