@@ -30,7 +30,7 @@ from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import TouchMap, advance
-from touchbase.webhooks.events import emit_delivery_events
+from touchbase.webhooks.events import emit_delivery_events, one_write
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,9 @@ class SendAndRecord:
         if not sends:
             return tally
         now = clock.now()
-        with transaction.atomic(savepoint=False):  # inside `_settle`'s: no savepoint trips
+        # Inside `_settle`'s transaction (no savepoint trips); its webhook events, delivery
+        # and enrollment ones alike, take one endpoint look-up and one INSERT (one_write).
+        with transaction.atomic(savepoint=False), one_write():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
             current = dict(
