@@ -249,12 +249,22 @@ class SendAndRecord:
         with transaction.atomic(savepoint=False), one_write():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
-            current = dict(
-                Delivery.objects.select_for_update()
+            # With them, their enrollments' status and campaign for `advance` (one
+            # statement; only the deliveries are locked, as before).
+            current, enrollments = {}, {}
+            for pk, tries, enrollment_id, status, campaign_id in (
+                Delivery.objects.select_for_update(of=("self",))
                 .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
                 .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-                .values_list("pk", "attempts")
-            )
+                .values_list(
+                    "pk",
+                    "attempts",
+                    "enrollment_id",
+                    "enrollment__status",
+                    "enrollment__campaign_id",
+                )
+            ):
+                current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
             updated: list[Delivery] = []
             resolved: list[Delivery] = []
             attempts: list[DeliveryAttempt] = []
@@ -283,7 +293,10 @@ class SendAndRecord:
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
-            advance(resolved, touches, now)  # the batch's touches, loaded when deciding
+            # A customer effect may just have stopped a sequence (an unreachable customer):
+            # then `advance` reads the enrollments again, after it.
+            read = None if customer_effects else enrollments
+            advance(resolved, touches, now, read)  # the batch's touches, loaded when deciding
         return tally
 
     def _apply_result(
