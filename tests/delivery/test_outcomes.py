@@ -129,6 +129,18 @@ def test_a_carrier_opt_out_records_the_opt_out(twilio, twilio_engine, sms_delive
     assert fresh(sms_delivery).enrollment.status == "active"  # email touches remain
 
 
+def test_a_carrier_opt_out_of_a_customer_without_email_stops_the_sequence_there(
+    twilio, twilio_engine, sms_delivery
+):
+    Customer.objects.filter(pk=sms_delivery.enrollment.customer_id).update(email="")
+    twilio.default = Behaviour(status=400, code=21610)
+
+    twilio_engine.run_batch()
+
+    assert fresh(sms_delivery).enrollment.status == "stopped"  # not completed, not moved on
+    assert second_touch(sms_delivery) is None
+
+
 def test_a_timeout_becomes_uncertain_and_is_never_resent(
     twilio, twilio_engine, sms_delivery, clock
 ):

@@ -2,9 +2,12 @@
 with the ids an integrator needs (what the worker then posts is tested in test_delivery)."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from tests.inbound.conftest import send_first_touch
@@ -14,7 +17,8 @@ from touchbase.delivery.claiming import reap_expired_leases
 from touchbase.delivery.models import Delivery
 from touchbase.inbound.customer_actions import record_click, record_feedback, record_unsubscribe
 from touchbase.inbound.sms_replies import handle_inbound_sms
-from touchbase.webhooks.models import WebhookMessage
+from touchbase.webhooks.events import emit_enrollment_events, emit_event, one_write
+from touchbase.webhooks.models import WebhookEndpoint, WebhookMessage
 from touchbase.webhooks.services import create_endpoint
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +117,54 @@ def test_a_send_the_worker_lost_is_reported_uncertain(shop):
 
     [uncertain] = queued("delivery.uncertain")
     assert uncertain["data"]["delivery_id"] == sent.delivery.pk
+
+
+def statements_on(table: str, queries) -> list[str]:
+    """The first word of each statement naming `table` (SQLite logs an executemany as
+    "N times: INSERT ...")."""
+    return [
+        re.sub(r"^\d+ times: ", "", q["sql"]).split()[0]
+        for q in queries.captured_queries
+        if table in q["sql"]
+    ]
+
+
+def test_one_write_looks_up_each_business_once_and_inserts_once(shop):
+    make_campaign(shop)
+    enrollment = complete_job(shop, make_customer(shop)).job.enrollments.get()
+    WebhookMessage.objects.all().delete()
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), one_write():
+        emit_enrollment_events([enrollment], "enrollment.completed")
+        emit_event(business_id=shop.pk, type="customer.opted_out", data={"customer_id": 1})
+
+    assert statements_on(WebhookEndpoint._meta.db_table, queries) == ["SELECT"]
+    assert statements_on(WebhookMessage._meta.db_table, queries) == ["INSERT"]
+    assert [e["type"] for e in queued()] == ["enrollment.completed", "customer.opted_out"]
+
+
+def test_a_write_that_fails_inside_one_write_queues_nothing(shop):
+    with pytest.raises(RuntimeError), transaction.atomic(), one_write():
+        emit_event(business_id=shop.pk, type="customer.opted_out", data={"customer_id": 1})
+        raise RuntimeError("the change rolls back")
+
+    assert queued() == []
+    # and the next write on this thread gathers afresh
+    with transaction.atomic(), one_write():
+        emit_event(business_id=shop.pk, type="customer.opted_out", data={"customer_id": 2})
+    assert [e["data"]["customer_id"] for e in queued()] == [2]
+
+
+def test_a_business_without_an_endpoint_gets_no_event_in_a_shared_write(shop):
+    other = make_business("Quiet Plumbing")
+    make_campaign(other)
+    theirs = complete_job(other, make_customer(other)).job.enrollments.get()
+    make_campaign(shop)
+    ours = complete_job(shop, make_customer(shop)).job.enrollments.get()
+    WebhookMessage.objects.all().delete()
+
+    with transaction.atomic(), one_write():
+        emit_enrollment_events([theirs, ours], "enrollment.completed")
+
+    assert [e["data"]["enrollment_id"] for e in queued()] == [ours.pk]
+    assert set(WebhookMessage.objects.values_list("business_id", flat=True)) == {shop.pk}

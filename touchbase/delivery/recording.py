@@ -30,7 +30,7 @@ from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import TouchMap, advance
-from touchbase.webhooks.events import emit_delivery_events
+from touchbase.webhooks.events import emit_delivery_events, one_write
 
 logger = logging.getLogger(__name__)
 
@@ -244,15 +244,27 @@ class SendAndRecord:
         if not sends:
             return tally
         now = clock.now()
-        with transaction.atomic(savepoint=False):  # inside `_settle`'s: no savepoint trips
+        # Inside `_settle`'s transaction (no savepoint trips); its webhook events, delivery
+        # and enrollment ones alike, take one endpoint look-up and one INSERT (one_write).
+        with transaction.atomic(savepoint=False), one_write():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
             # provider: what we now know is better than "uncertain".
-            current = dict(
-                Delivery.objects.select_for_update()
+            # With them, their enrollments' status and campaign for `advance` (one
+            # statement; only the deliveries are locked, as before).
+            current, enrollments = {}, {}
+            for pk, tries, enrollment_id, status, campaign_id in (
+                Delivery.objects.select_for_update(of=("self",))
                 .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
                 .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-                .values_list("pk", "attempts")
-            )
+                .values_list(
+                    "pk",
+                    "attempts",
+                    "enrollment_id",
+                    "enrollment__status",
+                    "enrollment__campaign_id",
+                )
+            ):
+                current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
             updated: list[Delivery] = []
             resolved: list[Delivery] = []
             attempts: list[DeliveryAttempt] = []
@@ -281,7 +293,10 @@ class SendAndRecord:
             DeliveryAttempt.objects.bulk_create(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
-            advance(resolved, touches, now)  # the batch's touches, loaded when deciding
+            # A customer effect may just have stopped a sequence (an unreachable customer):
+            # then `advance` reads the enrollments again, after it.
+            read = None if customer_effects else enrollments
+            advance(resolved, touches, now, read)  # the batch's touches, loaded when deciding
         return tally
 
     def _apply_result(

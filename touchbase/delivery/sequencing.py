@@ -27,15 +27,27 @@ def load_touches(campaign_ids: Iterable[int | None]) -> TouchMap:
     return {(touch.campaign_id, touch.position): touch for touch in touches}
 
 
-def advance(resolved: list[Delivery], touches: TouchMap, now: datetime) -> None:
+def advance(
+    resolved: list[Delivery],
+    touches: TouchMap,
+    now: datetime,
+    enrollments: dict[int, tuple[str, int]] | None = None,
+) -> None:
     """For each resolved delivery (sent, failed, skipped, uncertain): create the next touch's
-    row, or complete the enrollment after its last touch. A few statements per batch."""
+    row, or complete the enrollment after its last touch. A few statements per batch.
+    `enrollments`: enrollment id -> (status, campaign id), read in the caller's transaction
+    when it has them (the record step reads them with the rows it locks)."""
     if not resolved:
         return
-    enrollments = Enrollment.objects.filter(pk__in={d.enrollment_id for d in resolved})
-    states, campaigns = {}, {}
-    for pk, status, campaign_id in enrollments.values_list("pk", "status", "campaign_id"):
-        states[pk], campaigns[pk] = status, campaign_id
+    if enrollments is None:
+        enrollments = {
+            pk: (status, campaign_id)
+            for pk, status, campaign_id in Enrollment.objects.filter(
+                pk__in={d.enrollment_id for d in resolved}
+            ).values_list("pk", "status", "campaign_id")
+        }
+    states = {pk: status for pk, (status, _) in enrollments.items()}
+    campaigns = {pk: campaign_id for pk, (_, campaign_id) in enrollments.items()}
     next_rows: list[Delivery] = []
     moved_to: dict[int, list[int]] = defaultdict(list)
     completed: list[int] = []

@@ -2,14 +2,17 @@
 
 Each change calls one function at the point where it happens (`emit_event`, or the batch
 helpers below). A business without a live endpoint for the type costs one indexed query and
-writes nothing; otherwise one bulk INSERT writes a message per event and endpoint. The body
-is serialised once, here, so every retry and replay sends the same bytes.
+writes nothing (the helpers build no event for it); otherwise one bulk INSERT writes a message
+per event and endpoint. The body is serialised once, here, so every retry and replay sends the
+same bytes. The engine's record step wraps each of its small transactions in `one_write`:
+one endpoint look-up and one INSERT for all the events of that transaction.
 """
 
 import json
+import threading
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import connection
@@ -18,23 +21,69 @@ from touchbase import clock
 from touchbase.webhooks.models import EVENT_TYPES, WebhookEndpoint, WebhookMessage
 
 Event = tuple[int, str, dict]  # (business id, event type, data)
+Endpoints = dict[int, list[tuple[int, list]]]  # business id -> [(endpoint id, wanted types)]
 
 
 def _timestamp(now: datetime) -> str:
     return now.isoformat().replace("+00:00", "Z")
 
 
-def emit_events(events: Iterable[Event]) -> int:
-    """Queue each event for every live endpoint of its business that wants its type."""
+class _Write(threading.local):
+    """The transaction `one_write` is gathering on this thread (the engine records on a
+    thread and connection of its own beside the one that starts calls)."""
+
+    endpoints: Endpoints | None = None  # every business looked up so far, [] for none
+    rows: list[tuple] | None = None
+    now: datetime | None = None
+
+
+_write = _Write()
+
+
+@contextmanager
+def one_write() -> Iterator[None]:
+    """Inside the caller's transaction: look up each business's live endpoints once, keep
+    the rows of every event emitted within and write them with one INSERT on the way out,
+    still inside that transaction (an exception writes nothing)."""
+    if _write.rows is not None:  # already gathering: the outer write keeps them
+        yield
+        return
+    _write.endpoints, _write.rows, _write.now = {}, [], None
+    try:
+        yield
+        rows, now = _write.rows, _write.now
+    finally:
+        _write.endpoints = _write.rows = _write.now = None
+    if rows:
+        _insert(rows, now)
+
+
+def live_endpoints(business_ids: set[int]) -> Endpoints:
+    """business id -> its live endpoints (empty when none), one query; inside `one_write`
+    each business is looked up once per transaction."""
+    known = _write.endpoints
+    missing = set(business_ids) if known is None else business_ids - known.keys()
+    found: Endpoints = {business_id: [] for business_id in missing}
+    if missing:
+        for pk, business_id, wanted in WebhookEndpoint.objects.filter(
+            business_id__in=missing, disabled_at__isnull=True
+        ).values_list("pk", "business_id", "events"):
+            found[business_id].append((pk, wanted))
+    if known is None:
+        return found
+    known.update(found)
+    return {business_id: known[business_id] for business_id in business_ids}
+
+
+def emit_events(events: Iterable[Event], *, endpoints: Endpoints | None = None) -> int:
+    """Queue each event for every live endpoint of its business that wants its type
+    (`endpoints`: those businesses' `live_endpoints`, when the caller has them)."""
     events = list(events)
     if not events:
         return 0
-    endpoints = defaultdict(list)
-    for pk, business_id, wanted in WebhookEndpoint.objects.filter(
-        business_id__in={business_id for business_id, _, _ in events}, disabled_at__isnull=True
-    ).values_list("pk", "business_id", "events"):
-        endpoints[business_id].append((pk, wanted))
-    if not endpoints:
+    if endpoints is None:
+        endpoints = live_endpoints({business_id for business_id, _, _ in events})
+    if not any(endpoints.values()):
         return 0
     now = clock.now()
     rows = []
@@ -52,7 +101,11 @@ def emit_events(events: Iterable[Event]) -> int:
         )
         message_id = f"msg_{uuid.uuid4().hex}"
         rows.extend((business_id, pk, message_id, event_type, body) for pk in targets)
-    _insert(rows, now)
+    if _write.rows is not None:  # one_write inserts them with the rest of its transaction
+        _write.rows.extend(rows)
+        _write.now = _write.now or now
+    else:
+        _insert(rows, now)
     return len(rows)
 
 
@@ -132,9 +185,14 @@ def emit_enrollment_events(enrollments, type: str, **extra) -> int:
                 "job"
             )
         )
+    if not enrollments:
+        return 0
+    endpoints = live_endpoints({e.business_id for e in enrollments})
+    enrollments = [e for e in enrollments if endpoints[e.business_id]]
     external_ids = _external_ids(enrollments)
     return emit_events(
-        (e.business_id, type, {**enrollment_data(e, external_ids), **extra}) for e in enrollments
+        ((e.business_id, type, {**enrollment_data(e, external_ids), **extra}) for e in enrollments),
+        endpoints=endpoints,
     )
 
 
@@ -168,10 +226,17 @@ def emit_delivery_events(deliveries, type: str | None = None, **extra) -> int:
     ]
     if not chosen:
         return 0
+    endpoints = live_endpoints({delivery.business_id for delivery, _ in chosen})
+    chosen = [
+        (delivery, event_type) for delivery, event_type in chosen if endpoints[delivery.business_id]
+    ]
     external_ids = _external_ids(delivery.enrollment for delivery, _ in chosen)
     return emit_events(
-        (delivery.business_id, event_type, {**delivery_data(delivery, external_ids), **extra})
-        for delivery, event_type in chosen
+        (
+            (delivery.business_id, event_type, {**delivery_data(delivery, external_ids), **extra})
+            for delivery, event_type in chosen
+        ),
+        endpoints=endpoints,
     )
 
 
