@@ -24,12 +24,7 @@ from django.db import connection
 from django.db.models import F, Q
 
 from touchbase import clock
-from touchbase.imports.importing import (
-    ImportReport,
-    Resume,
-    import_customers,
-    import_jobs,
-)
+from touchbase.imports.importing import ImportReport, Resume, import_file
 from touchbase.imports.models import Import, ImportProblem, ImportStatus
 from touchbase.imports.reading import FileProblem
 from touchbase.tenancy.models import Business
@@ -202,14 +197,13 @@ def _import(run: Import) -> None:
             for error, values in failures
         )
 
-    importer = import_jobs if run.kind == "jobs" else import_customers
-    options = {"enroll": run.enroll} if run.kind == "jobs" else {}
-    importer(
+    import_file(
+        run.kind,
+        enroll=run.enroll,
         business=run.business,
         source=io.BytesIO(bytes(run.file)),
         recorded_by=run.recorded_by or "web import",
         resume=Resume(report, run.last_row, dict(run.columns), on_chunk),
-        **options,
     )
 
 

@@ -372,3 +372,11 @@ def import_jobs(
         max_rows=max_rows,
         resume=resume,
     )
+
+
+def import_file(kind: str, *, enroll: bool = True, **options) -> ImportReport:
+    """`import_jobs` or `import_customers` by `kind` ("jobs" / "customers"), as every entry
+    point (command line, web preview, background run) names them; `enroll` is for jobs."""
+    if kind == "jobs":
+        return import_jobs(enroll=enroll, **options)
+    return import_customers(**options)

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from touchbase.imports.background import queue_import
-from touchbase.imports.importing import import_customers, import_jobs
+from touchbase.imports.importing import import_file
 from touchbase.imports.models import Import
 from touchbase.imports.reading import FileProblem
 from touchbase.imports.spreadsheet import safe_cells
@@ -35,7 +35,6 @@ TOO_LARGE = "is larger than 20 MB; split it into smaller files"
 PREVIEW_ROWS = 2_000
 KEEP_PREVIEW = 6 * 3600  # seconds
 KEPT_ERRORS = 50  # shown on the page; every one is in the downloadable report
-KINDS = {"jobs": import_jobs, "customers": import_customers}
 
 
 class SizeLimit(FileUploadHandler):
@@ -93,16 +92,15 @@ def _forget_old_previews(directory: Path) -> None:
 
 def _preview(kind: str, business, path: Path, *, enroll: bool, by: str):
     """The exact dry run of the file's first PREVIEW_ROWS rows."""
-    importer = KINDS[kind]
-    options = {"enroll": enroll} if kind == "jobs" else {}
     with path.open("rb") as source:
-        return importer(
+        return import_file(
+            kind,
+            enroll=enroll,
             business=business,
             source=source,
             dry_run=True,
             recorded_by=by,
             max_rows=PREVIEW_ROWS,
-            **options,
         )
 
 

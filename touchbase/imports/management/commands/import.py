@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from touchbase.imports.importing import import_customers, import_jobs
+from touchbase.imports.importing import import_file
 from touchbase.imports.reading import FileProblem
 from touchbase.tenancy.models import Business
 
@@ -58,18 +58,17 @@ class Command(BaseCommand):
             bar.update(number - last)
             last = number
 
-        options = {"enroll": not no_enroll} if kind == "jobs" else {}
-        run = import_jobs if kind == "jobs" else import_customers
         try:
             with file.open("rb") as source, errors_path.open("w", newline="") as errors_to:
-                report = run(
+                report = import_file(
+                    kind,
+                    enroll=not no_enroll,
                     business=target,
                     source=source,
                     errors_to=errors_to,
                     dry_run=dry_run,
                     on_row=advance,
                     recorded_by=f"touchbase import ({file.name})",
-                    **options,
                 )
         except FileProblem as exc:
             errors_path.unlink(missing_ok=True)
