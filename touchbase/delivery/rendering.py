@@ -1,5 +1,7 @@
 """Turn a touch's template into the exact message a customer receives (PRODUCT §3, §8)."""
 
+import functools
+
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -15,10 +17,14 @@ from touchbase.languages import customer_language
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
 
-# The first SMS's opt-out line per language (PRODUCT §8): the Spanish one names ALTO, a word
-# touchbase honours itself (inbound/keywords.py).
-STOP_FOOTERS = {"en": "Reply STOP to opt out.", "es": "Responda ALTO para cancelar."}
-STOP_FOOTER = STOP_FOOTERS["en"]
+
+@functools.cache  # one catalogue look-up per language for the life of the process
+def stop_footer(language: str) -> str:
+    """The first SMS's opt-out line in `language` (PRODUCT §8), from the gettext catalogue
+    like every customer-facing word: the Spanish one names ALTO, a word touchbase honours
+    itself (inbound/keywords.py)."""
+    with translation.override(language):
+        return translation.gettext("Reply STOP to opt out.")
 
 
 def header_text(value: str) -> str:
@@ -49,7 +55,7 @@ def sms_text(
     in the text's language."""
     text = body.strip()
     if first_of_enrollment:
-        footer = STOP_FOOTERS.get(language, STOP_FOOTER)
+        footer = stop_footer(language)
         if business_name.lower() not in text.lower():
             text = f"{business_name}: {text}"
         if not text.rstrip(" .!").lower().endswith(footer.rstrip(".").lower()):

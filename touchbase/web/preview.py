@@ -1,6 +1,6 @@
 """Sample data for live message previews (the editor fills placeholders with these)."""
 
-from touchbase.delivery.rendering import STOP_FOOTERS
+from touchbase.delivery.rendering import stop_footer
 from touchbase.inbound.links import link_for
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
@@ -26,6 +26,6 @@ def sample_values(business: Business, service_type: str | None = None) -> dict[s
         "sender_name": business.sender_name or business.name,
         # For the editor's first-SMS rule (not placeholders):
         "_business_name": business.name,
-        "_stop_footer": STOP_FOOTERS["en"],
-        "_stop_footer_es": STOP_FOOTERS["es"],
+        "_stop_footer": stop_footer("en"),
+        "_stop_footer_es": stop_footer("es"),
     }
