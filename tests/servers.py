@@ -83,6 +83,7 @@ class TwilioStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
