@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import Exists, OuterRef
 
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
@@ -40,12 +41,11 @@ from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
 from touchbase.delivery.bulk_write import update_rows
-from touchbase.delivery.claiming import claim_due, release_claimed
+from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
 from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
 from touchbase.delivery.rendering import render_delivery
-from touchbase.delivery.resilience import retry_database
 from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
 from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
@@ -127,25 +127,21 @@ class DeliveryEngine(SendAndRecord):
 
     def run_batch(self) -> BatchOutcome:
         now = clock.now()
-        ids = claim_due(
-            owner=self.owner,
-            limit=self.batch_size,
-            lease_seconds=int(self.lease.total_seconds()),
-            now=now,
-        )
-        outcome = BatchOutcome(claimed=len(ids))
-        if not ids:
-            return outcome
-        try:
-            sends, touches = self._decide(ids, now, outcome.counts)
-        except Exception:
-            # Nothing was decided and no provider called: give the rows back now rather
-            # than when the lease runs out.
-            retry_database(
-                lambda: release_claimed(owner=self.owner, ids=ids, now=clock.now()),
-                what="releasing an undecided batch",
+        outcome = BatchOutcome()
+        # Claim and decide in one transaction: a crash or an error before its commit leaves
+        # the rows `pending` (no provider was called for them), and the batch costs one
+        # commit, not two.
+        with transaction.atomic():
+            ids = claim_due(
+                owner=self.owner,
+                limit=self.batch_size,
+                lease_seconds=int(self.lease.total_seconds()),
+                now=now,
             )
-            raise
+            outcome.claimed = len(ids)
+            if not ids:
+                return outcome
+            sends, touches = self._decide(ids, now, outcome.counts)
         if sends:
             self._send_and_record(sends, touches, outcome.counts)
         logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
@@ -157,10 +153,13 @@ class DeliveryEngine(SendAndRecord):
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
         with transaction.atomic():
+            # The per-recipient and per-business facts come with the rows (subqueries),
+            # not in a statement each.
             deliveries = list(
                 Delivery.objects.select_for_update(of=("self", "enrollment"))
                 .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
                 .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=self.owner)
+                .annotate(**BatchContext.FACTS)
                 .order_by("send_after", "id")
             )
             if not deliveries:
@@ -316,15 +315,21 @@ class DeliveryEngine(SendAndRecord):
         return f"deferred_{reason}"
 
 
-def unverified_businesses(business_ids: set[int]) -> set[int]:
-    """The businesses whose owners have none confirmed their email (an open install's new
-    sign-ups): they send nothing yet. A business made by the operator without an owner is
-    the operator's own."""
+def owner_facts() -> dict:
+    """Whether a delivery's business has an owner, and an owner who confirmed their email
+    (an open install's new sign-ups have none confirmed: they send nothing yet; a business
+    made by the operator without an owner is the operator's own)."""
     owners = Membership.objects.filter(
-        business_id__in=business_ids, role=Membership.Role.OWNER
-    ).values_list("business_id", "user__email_verified_at")
-    verified = {business for business, at in owners if at is not None}
-    return {business for business, _ in owners} - verified
+        business_id=OuterRef("business_id"), role=Membership.Role.OWNER
+    )
+    return {
+        "has_owner": Exists(owners),
+        "has_verified_owner": Exists(owners.filter(user__email_verified_at__isnull=False)),
+    }
+
+
+def unverified_businesses(deliveries: list[Delivery]) -> set[int]:
+    return {d.business_id for d in deliveries if d.has_owner and not d.has_verified_owner}
 
 
 class BatchContext:
@@ -341,24 +346,37 @@ class BatchContext:
         self.recent = recent
         self.texted_enrollments = texted
 
+    # Read with each delivery (annotations); the rules below read the sets built from them.
+    FACTS = {
+        # The phone this delivery would text is suppressed for its business.
+        "phone_suppressed": Exists(
+            SmsSuppression.objects.filter(
+                business_id=OuterRef("business_id"), phone=OuterRef("enrollment__customer__phone")
+            )
+        ),
+        # Its enrollment already texted (or is texting) the customer: no first-SMS footer.
+        "enrollment_texted": Exists(
+            Delivery.objects.filter(
+                enrollment_id=OuterRef("enrollment_id"),
+                channel=Channel.SMS,
+                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
+            )
+        ),
+        **owner_facts(),
+    }
+
     @classmethod
     def load(cls, deliveries: list[Delivery], now: datetime) -> "BatchContext":
         customers = [d.enrollment.customer for d in deliveries if d.enrollment.customer]
         business_ids = {d.business_id for d in deliveries}
         phones = {c.phone for c in customers if c.phone}
-        suppressed = set(
-            SmsSuppression.objects.filter(
-                business_id__in=business_ids, phone__in=phones
-            ).values_list("business_id", "phone")
-        )
+        suppressed = {
+            (d.business_id, d.enrollment.customer.phone)
+            for d in deliveries
+            if d.phone_suppressed and d.enrollment.customer
+        }
         addresses = phones | {c.email for c in customers if c.email}
-        texted = set(
-            Delivery.objects.filter(
-                enrollment_id__in={d.enrollment_id for d in deliveries},
-                channel=Channel.SMS,
-                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
-            ).values_list("enrollment_id", flat=True)
-        )
+        texted = {d.enrollment_id for d in deliveries if d.enrollment_texted}
         return cls(
             deliveries,
             load_touches(d.enrollment.campaign_id for d in deliveries),
@@ -366,7 +384,7 @@ class BatchContext:
             suppressed,
             RecentSends(business_ids, addresses, now),
             texted,
-            unverified_businesses(business_ids),
+            unverified_businesses(deliveries),
         )
 
     def touch_of(self, delivery: Delivery):
