@@ -152,7 +152,7 @@ class DeliveryEngine(SendAndRecord):
     def _decide(
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # inside run_batch's: no savepoint trip
             # The per-recipient and per-business facts come with the rows (subqueries),
             # not in a statement each.
             deliveries = list(
