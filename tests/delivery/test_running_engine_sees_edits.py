@@ -8,8 +8,12 @@ import pytest
 
 from tests.delivery.test_engine import at, enroll, fresh
 from tests.factories import make_business, make_customer
-from touchbase.campaigns.services import TouchSpec, create_template, set_campaign_touches
-from touchbase.campaigns.services import update_template
+from touchbase.campaigns.services import (
+    TouchSpec,
+    create_template,
+    set_campaign_touches,
+    update_template,
+)
 from touchbase.delivery.models import DeliveryStatus, SendWindowRule
 
 pytestmark = pytest.mark.django_db
