@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Exists, OuterRef
 
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
@@ -153,13 +152,10 @@ class DeliveryEngine(SendAndRecord):
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
         with transaction.atomic(savepoint=False):  # inside run_batch's: no savepoint trip
-            # The per-recipient and per-business facts come with the rows (subqueries),
-            # not in a statement each.
             deliveries = list(
                 Delivery.objects.select_for_update(of=("self", "enrollment"))
                 .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
                 .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=self.owner)
-                .annotate(**BatchContext.FACTS)
                 .order_by("send_after", "id")
             )
             if not deliveries:
@@ -315,21 +311,15 @@ class DeliveryEngine(SendAndRecord):
         return f"deferred_{reason}"
 
 
-def owner_facts() -> dict:
-    """Whether a delivery's business has an owner, and an owner who confirmed their email
-    (an open install's new sign-ups have none confirmed: they send nothing yet; a business
-    made by the operator without an owner is the operator's own)."""
+def unverified_businesses(business_ids: set[int]) -> set[int]:
+    """The businesses whose owners have none confirmed their email (an open install's new
+    sign-ups): they send nothing yet. A business made by the operator without an owner is
+    the operator's own."""
     owners = Membership.objects.filter(
-        business_id=OuterRef("business_id"), role=Membership.Role.OWNER
-    )
-    return {
-        "has_owner": Exists(owners),
-        "has_verified_owner": Exists(owners.filter(user__email_verified_at__isnull=False)),
-    }
-
-
-def unverified_businesses(deliveries: list[Delivery]) -> set[int]:
-    return {d.business_id for d in deliveries if d.has_owner and not d.has_verified_owner}
+        business_id__in=business_ids, role=Membership.Role.OWNER
+    ).values_list("business_id", "user__email_verified_at")
+    verified = {business for business, at in owners if at is not None}
+    return {business for business, _ in owners} - verified
 
 
 class BatchContext:
@@ -346,37 +336,24 @@ class BatchContext:
         self.recent = recent
         self.texted_enrollments = texted
 
-    # Read with each delivery (annotations); the rules below read the sets built from them.
-    FACTS = {
-        # The phone this delivery would text is suppressed for its business.
-        "phone_suppressed": Exists(
-            SmsSuppression.objects.filter(
-                business_id=OuterRef("business_id"), phone=OuterRef("enrollment__customer__phone")
-            )
-        ),
-        # Its enrollment already texted (or is texting) the customer: no first-SMS footer.
-        "enrollment_texted": Exists(
-            Delivery.objects.filter(
-                enrollment_id=OuterRef("enrollment_id"),
-                channel=Channel.SMS,
-                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
-            )
-        ),
-        **owner_facts(),
-    }
-
     @classmethod
     def load(cls, deliveries: list[Delivery], now: datetime) -> "BatchContext":
         customers = [d.enrollment.customer for d in deliveries if d.enrollment.customer]
         business_ids = {d.business_id for d in deliveries}
         phones = {c.phone for c in customers if c.phone}
-        suppressed = {
-            (d.business_id, d.enrollment.customer.phone)
-            for d in deliveries
-            if d.phone_suppressed and d.enrollment.customer
-        }
+        suppressed = set(
+            SmsSuppression.objects.filter(
+                business_id__in=business_ids, phone__in=phones
+            ).values_list("business_id", "phone")
+        )
         addresses = phones | {c.email for c in customers if c.email}
-        texted = {d.enrollment_id for d in deliveries if d.enrollment_texted}
+        texted = set(
+            Delivery.objects.filter(
+                enrollment_id__in={d.enrollment_id for d in deliveries},
+                channel=Channel.SMS,
+                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
+            ).values_list("enrollment_id", flat=True)
+        )
         return cls(
             deliveries,
             load_touches(d.enrollment.campaign_id for d in deliveries),
@@ -384,7 +361,7 @@ class BatchContext:
             suppressed,
             RecentSends(business_ids, addresses, now),
             texted,
-            unverified_businesses(deliveries),
+            unverified_businesses(business_ids),
         )
 
     def touch_of(self, delivery: Delivery):
