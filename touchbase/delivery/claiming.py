@@ -53,7 +53,8 @@ def claim_due(*, owner: str, limit: int, lease_seconds: int, now: datetime) -> l
         sql, params = CLAIM_POSTGRESQL, [adapt(now), limit, owner, expires, adapt(now)]
     else:
         sql, params = CLAIM_SQLITE, [owner, expires, adapt(now), adapt(now), limit]
-    with transaction.atomic(), connection.cursor() as cursor:
+    # No savepoint inside the engine's batch transaction: this statement is the first.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 

@@ -40,12 +40,11 @@ from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
 from touchbase.delivery.bulk_write import update_rows
-from touchbase.delivery.claiming import claim_due, release_claimed
+from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
 from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
 from touchbase.delivery.rendering import render_delivery
-from touchbase.delivery.resilience import retry_database
 from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
 from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
 from touchbase.delivery.sequencing import TouchMap, advance, load_touches
@@ -127,25 +126,21 @@ class DeliveryEngine(SendAndRecord):
 
     def run_batch(self) -> BatchOutcome:
         now = clock.now()
-        ids = claim_due(
-            owner=self.owner,
-            limit=self.batch_size,
-            lease_seconds=int(self.lease.total_seconds()),
-            now=now,
-        )
-        outcome = BatchOutcome(claimed=len(ids))
-        if not ids:
-            return outcome
-        try:
-            sends, touches = self._decide(ids, now, outcome.counts)
-        except Exception:
-            # Nothing was decided and no provider called: give the rows back now rather
-            # than when the lease runs out.
-            retry_database(
-                lambda: release_claimed(owner=self.owner, ids=ids, now=clock.now()),
-                what="releasing an undecided batch",
+        outcome = BatchOutcome()
+        # Claim and decide in one transaction: a crash or an error before its commit leaves
+        # the rows `pending` (no provider was called for them), and the batch costs one
+        # commit, not two.
+        with transaction.atomic():
+            ids = claim_due(
+                owner=self.owner,
+                limit=self.batch_size,
+                lease_seconds=int(self.lease.total_seconds()),
+                now=now,
             )
-            raise
+            outcome.claimed = len(ids)
+            if not ids:
+                return outcome
+            sends, touches = self._decide(ids, now, outcome.counts)
         if sends:
             self._send_and_record(sends, touches, outcome.counts)
         logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
@@ -156,7 +151,7 @@ class DeliveryEngine(SendAndRecord):
     def _decide(
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # inside run_batch's: no savepoint trip
             deliveries = list(
                 Delivery.objects.select_for_update(of=("self", "enrollment"))
                 .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
