@@ -58,13 +58,14 @@ class AsyncRebasedHttpClient(AsyncTwilioHttpClient):
                 connector=aiohttp.TCPConnector(limit=self.pool_size)
             )
         seconds = timeout or self.timeout
+        if auth:
+            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(*auth)}
         kwargs = {
             "method": method.upper(),
             "url": url,
             "params": params,
             "data": data,
             "headers": headers,
-            "auth": aiohttp.BasicAuth(login=auth[0], password=auth[1]) if auth else None,
             "timeout": aiohttp.ClientTimeout(sock_connect=seconds, sock_read=seconds),
             "allow_redirects": allow_redirects,
         }
