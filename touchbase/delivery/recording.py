@@ -104,7 +104,7 @@ class SendAndRecord:
         connection of its own (recorder.py), so starting calls never waits on recording."""
         # A slot is a call in flight or an answer not yet written (recorder.py).
         free = threading.Semaphore(self.concurrency)
-        recorder = AnswerRecorder(self, touches, counts, done=free.release)
+        recorder = AnswerRecorder(self, touches, counts, done=lambda n: free.release(n))
         # Start the calls whose slots are free together, one commit, but at most half
         # of the slots: a kill between that commit and the requests leaves the whole group
         # `uncertain`.
