@@ -1,8 +1,9 @@
 """Steps 3 and 4 of a batch (engine.py): send the decided deliveries and record each
 provider's answer as it arrives.
 
-Calls start only as threads free up, each committed as started (`sent_at`, its lease renewed)
-just before it is made, in groups of a few; every answer is handed the moment it arrives to
+Calls start only as slots free up, each committed as started (`sent_at`, its lease renewed)
+just before it is made, in groups of a few, and are awaited on the engine's event loop
+(calls.py); every answer is handed the moment it arrives to
 the recorder (recorder.py), which writes it in a small transaction on a connection of its
 own, retried through a lost connection. So a worker that dies leaves `uncertain` only the
 calls in flight and the answers being written; the rows it decided but never called go back
@@ -78,7 +79,7 @@ class SendAndRecord:
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
     def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
-        """Start calls only as threads free up, each committed as started (`sent_at`) just
+        """Start calls only as slots free up, each committed as started (`sent_at`) just
         before it is made, and record answers as they arrive: a worker that dies leaves
         `uncertain` only the calls in flight and the answers being written; the reaper
         returns the rows it had decided but not yet called to `pending`."""
@@ -162,45 +163,39 @@ class SendAndRecord:
             return None
 
     def _call(self, send: OutgoingSend) -> None:
-        """One provider call; never raises (runs in a pool thread)."""
+        """One provider call, on the sending thread; never raises."""
         if self.stop_event.is_set():
             return  # not started: released when recorded, no provider call was made
-        send.started_at = clock.now()
-        started = time.monotonic()
+        send.started_at, started = clock.now(), time.monotonic()
         try:
             send.result = send.transport.send(send.message, idempotency_key=str(send.delivery.pk))
-        except SendError as exc:
-            send.result = exc
-        except Exception as exc:  # a bug or an unexpected library error mid-call
-            logger.exception(
-                "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-            )
-            # The request may have left: at most once means `uncertain`, never a retry.
-            send.result = SendError(
-                f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR
-            )
+        except Exception as exc:
+            send.result = self._failed_call(send, exc)
         send.latency_ms = int((time.monotonic() - started) * 1000)
 
     async def _call_async(self, send: OutgoingSend) -> None:
-        """`_call` on the engine's event loop; never raises."""
+        """`_call` on the engine's event loop (calls.py); never raises."""
         if self.stop_event.is_set():
             return
-        send.started_at = clock.now()
-        started = time.monotonic()
+        send.started_at, started = clock.now(), time.monotonic()
         try:
             send.result = await send.transport.send_async(
                 send.message, idempotency_key=str(send.delivery.pk)
             )
-        except SendError as exc:
-            send.result = exc
-        except Exception as exc:  # as in `_call`: the request may have left
-            logger.exception(
-                "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-            )
-            send.result = SendError(
-                f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR
-            )
+        except Exception as exc:
+            send.result = self._failed_call(send, exc)
         send.latency_ms = int((time.monotonic() - started) * 1000)
+
+    @staticmethod
+    def _failed_call(send: OutgoingSend, exc: Exception) -> SendError:
+        if isinstance(exc, SendError):
+            return exc
+        # A bug or an unexpected library error mid-call: the request may have left, and at
+        # most once means `uncertain`, never a retry.
+        logger.exception(
+            "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
+        )
+        return SendError(f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR)
 
     def _settle(
         self,
