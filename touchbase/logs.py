@@ -52,6 +52,7 @@ def logging_config(log_format: str, level: str) -> dict:
             "django.db.backends": {"level": "WARNING"},
             # The SDK logs every request with its headers at INFO: noise, and a cost per send.
             "twilio.http_client": {"level": "WARNING"},
+            "twilio.async_http_client": {"level": "WARNING"},
             # gunicorn's master and request log, through the same handler.
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -285,11 +285,12 @@ TOUCHBASE_SMS_BACKEND = env(
 # --- worker ----------------------------------------------------------------------------------
 TOUCHBASE_WORKER = {
     "batch_size": envint("TOUCHBASE_WORKER_BATCH_SIZE", 200, minimum=1),
-    # One sending thread per call in flight; 64 keeps a 50 ms provider busy where 32 waited
-    # on answers being written (a slot frees once its answer is recorded).
-    "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 64, minimum=1),
+    # Provider calls in flight (awaited on one event loop, calls.py) plus answers not yet
+    # written: 128 keeps a 50 ms provider at over 1,000 sends a second; a kill leaves at most
+    # this many `uncertain`.
+    "concurrency": envint("TOUCHBASE_WORKER_CONCURRENCY", 128, minimum=1),
     # Must outlast a batch's provider calls: batch_size / concurrency x provider timeout
-    # (200 / 64 x 10 s = 31 s by default) is the floor.
+    # (200 / 128 x 10 s = 16 s by default) is the floor.
     "lease_seconds": envint("TOUCHBASE_WORKER_LEASE_SECONDS", 300, minimum=2),
     "idle_seconds": envint("TOUCHBASE_WORKER_IDLE_SECONDS", 5, minimum=1),
     # Deferred touches reopen spread over the first minutes of the window, not all at 09:00.

@@ -28,9 +28,10 @@ CLOSE = object()  # after the last answer of a batch
 
 
 class AnswerRecorder:
-    def __init__(self, engine, touches, counts: Counter, *, done: Callable[[], None]):
+    def __init__(self, engine, touches, counts: Counter, *, done: Callable[[int], None]):
         """`engine._settle(answers, [], touches, counts)` writes a group (recording.py);
-        `done()` is called once per answer that no longer needs its call's slot."""
+        `done(n)` frees the slots of n answers that no longer need them, a written group's
+        at once, so the sending thread wakes to start them as one group, one commit."""
         self.engine, self.touches, self.counts, self.done = engine, touches, counts, done
         self.answers: queue.SimpleQueue = queue.SimpleQueue()
         self.beside = connection.vendor == "postgresql" and not connection.in_atomic_block
@@ -46,7 +47,7 @@ class AnswerRecorder:
         within `concurrency`, so a kill never catches more than that."""
         self.answers.put(send)
         if not self.beside:
-            self.done()
+            self.done(1)
 
     def record_waiting(self) -> None:
         """On the sending thread, when nothing records beside it: write what is waiting
@@ -89,8 +90,8 @@ class AnswerRecorder:
                 answers = [self.answers.get(), *self._take()]
                 written = [answer for answer in answers if answer is not CLOSE]
                 self._write(written)
-                for _ in written:
-                    self.done()
+                if written:
+                    self.done(len(written))
                 if CLOSE in answers:
                     return
         finally:

@@ -1,8 +1,9 @@
 """Steps 3 and 4 of a batch (engine.py): send the decided deliveries and record each
 provider's answer as it arrives.
 
-Calls start only as threads free up, each committed as started (`sent_at`, its lease renewed)
-just before it is made, in groups of a few; every answer is handed the moment it arrives to
+Calls start only as slots free up, each committed as started (`sent_at`, its lease renewed)
+just before it is made, in groups of a few, and are awaited on the engine's event loop
+(calls.py); every answer is handed the moment it arrives to
 the recorder (recorder.py), which writes it in a small transaction on a connection of its
 own, retried through a lost connection. So a worker that dies leaves `uncertain` only the
 calls in flight and the answers being written; the rows it decided but never called go back
@@ -15,8 +16,9 @@ automatically (unless the provider honours our idempotency key).
 import logging
 import threading
 import time
+import weakref
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +26,8 @@ from django.db import connection, transaction
 
 from touchbase import clock
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
-from touchbase.delivery.bulk_write import update_rows
+from touchbase.delivery.bulk_write import insert_rows, update_rows
+from touchbase.delivery.calls import ProviderCalls
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
@@ -55,6 +58,10 @@ OUTCOME_FIELDS = [
 ]
 
 
+def _close_calls(calls: ProviderCalls, transports: dict) -> None:
+    calls.close(list(transports.values()))
+
+
 @dataclass
 class OutgoingSend:
     delivery: Delivery
@@ -72,7 +79,7 @@ class SendAndRecord:
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
     def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
-        """Start calls only as threads free up, each committed as started (`sent_at`) just
+        """Start calls only as slots free up, each committed as started (`sent_at`) just
         before it is made, and record answers as they arrive: a worker that dies leaves
         `uncertain` only the calls in flight and the answers being written; the reaper
         returns the rows it had decided but not yet called to `pending`."""
@@ -93,42 +100,58 @@ class SendAndRecord:
             self._release_uncalled([send.delivery.pk for send in waiting], counts)
 
     def _send_concurrently(self, waiting: deque, touches: TouchMap, counts: Counter) -> None:
-        """Up to `concurrency` calls in flight; each answer goes to the recorder the moment
-        it arrives, which writes it on a thread and connection of its own (recorder.py), so
-        starting calls never waits on recording."""
+        """Up to `concurrency` calls in flight on the engine's event loop (calls.py); each
+        answer goes to the recorder the moment it arrives, which writes it on a thread and
+        connection of its own (recorder.py), so starting calls never waits on recording."""
         # A slot is a call in flight or an answer not yet written (recorder.py).
         free = threading.Semaphore(self.concurrency)
-        recorder = AnswerRecorder(self, touches, counts, done=free.release)
+        recorder = AnswerRecorder(self, touches, counts, done=lambda n: free.release(n))
         # Start the calls whose slots are free together, one commit, but at most half
         # of the slots: a kill between that commit and the requests leaves the whole group
         # `uncertain`.
         group = max(2, self.concurrency // 2)
-
-        def call_and_hand_over(send: OutgoingSend) -> None:
-            self._call(send)  # never raises
-            recorder.put(send)
-
+        calls = self.provider_calls
+        in_flight: list[Future] = []
         try:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(waiting))) as pool:
-                while waiting and not self.stop_event.is_set():
-                    free.acquire()
-                    if self.stop_event.is_set():
-                        break
-                    room = 1
-                    while room < min(group, len(waiting)) and free.acquire(blocking=False):
-                        room += 1
-                    chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
-                    started = self._start_calls(chunk)
-                    if started is None:  # the database is gone: the reaper settles the rest
-                        waiting.clear()
-                        break
-                    for _ in range(room - len(started)):
-                        free.release()
-                    for send in started:
-                        pool.submit(call_and_hand_over, send)
-                    recorder.record_waiting()  # when it cannot record beside (SQLite)
+            while waiting and not self.stop_event.is_set():
+                free.acquire()
+                if self.stop_event.is_set():
+                    free.release()
+                    break
+                room = 1
+                while room < min(group, len(waiting)) and free.acquire(blocking=False):
+                    room += 1
+                chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
+                started = self._start_calls(chunk)
+                if started is None:  # the database is gone: the reaper settles the rest
+                    waiting.clear()
+                    break
+                for _ in range(room - len(started)):
+                    free.release()
+                for send in started:
+                    call = calls.submit(self._call_async(send))
+                    call.add_done_callback(lambda _, send=send: recorder.put(send))
+                    in_flight.append(call)
+                recorder.record_waiting()  # when it cannot record beside (SQLite)
         finally:
-            recorder.close()  # after the pool's exit has waited for every call
+            wait(in_flight)  # every answer handed over before the last write
+            recorder.close()
+
+    @property
+    def provider_calls(self) -> ProviderCalls:
+        """The engine's event loop for provider calls, started with its first call; closed
+        by `close()` or when the engine is collected."""
+        calls = self.__dict__.get("_provider_calls")
+        if calls is None:
+            calls = self._provider_calls = ProviderCalls(self.concurrency)
+            weakref.finalize(self, _close_calls, calls, self.transports)
+        return calls
+
+    def close(self) -> None:
+        """Stop the provider calls' loop and close its sessions (the worker, stopping)."""
+        calls = self.__dict__.get("_provider_calls")
+        if calls is not None:
+            _close_calls(calls, self.transports)
 
     def _start_calls(self, sends: list[OutgoingSend]) -> list[OutgoingSend] | None:
         """Commit `sends` as started, retried through a lost connection; None when the
@@ -140,24 +163,39 @@ class SendAndRecord:
             return None
 
     def _call(self, send: OutgoingSend) -> None:
-        """One provider call; never raises (runs in a pool thread)."""
+        """One provider call, on the sending thread; never raises."""
         if self.stop_event.is_set():
             return  # not started: released when recorded, no provider call was made
-        send.started_at = clock.now()
-        started = time.monotonic()
+        send.started_at, started = clock.now(), time.monotonic()
         try:
             send.result = send.transport.send(send.message, idempotency_key=str(send.delivery.pk))
-        except SendError as exc:
-            send.result = exc
-        except Exception as exc:  # a bug or an unexpected library error mid-call
-            logger.exception(
-                "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-            )
-            # The request may have left: at most once means `uncertain`, never a retry.
-            send.result = SendError(
-                f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR
-            )
+        except Exception as exc:
+            send.result = self._failed_call(send, exc)
         send.latency_ms = int((time.monotonic() - started) * 1000)
+
+    async def _call_async(self, send: OutgoingSend) -> None:
+        """`_call` on the engine's event loop (calls.py); never raises."""
+        if self.stop_event.is_set():
+            return
+        send.started_at, started = clock.now(), time.monotonic()
+        try:
+            send.result = await send.transport.send_async(
+                send.message, idempotency_key=str(send.delivery.pk)
+            )
+        except Exception as exc:
+            send.result = self._failed_call(send, exc)
+        send.latency_ms = int((time.monotonic() - started) * 1000)
+
+    @staticmethod
+    def _failed_call(send: OutgoingSend, exc: Exception) -> SendError:
+        if isinstance(exc, SendError):
+            return exc
+        # A bug or an unexpected library error mid-call: the request may have left, and at
+        # most once means `uncertain`, never a retry.
+        logger.exception(
+            "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
+        )
+        return SendError(f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR)
 
     def _settle(
         self,
@@ -290,7 +328,7 @@ class SendAndRecord:
                     resolved.append(delivery)
             update_rows(updated, OUTCOME_FIELDS)
             emit_delivery_events(resolved)
-            DeliveryAttempt.objects.bulk_create(attempts)
+            insert_rows(attempts)
             for delivery, error in customer_effects:
                 apply_to_customer(delivery.enrollment.customer, error)
             # A customer effect may just have stopped a sequence (an unreachable customer):

@@ -43,6 +43,7 @@ class Worker:
             return self.loop()
         finally:
             self.listener.close()
+            self.engine.close()  # its provider calls' loop and sessions
 
     def loop(self) -> Counter:
         while not self.stop.is_set():

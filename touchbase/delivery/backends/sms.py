@@ -34,3 +34,6 @@ class MemorySmsTransport(Transport):
         with self.lock:
             MemorySmsTransport.outbox.append(message)
         return Sent(f"memory-{idempotency_key}")
+
+    async def send_async(self, message: OutgoingMessage, *, idempotency_key: str) -> Sent:
+        return self.send(message, idempotency_key=idempotency_key)  # no I/O: no thread hop
