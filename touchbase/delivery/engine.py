@@ -35,20 +35,19 @@ from django.db import DatabaseError, transaction
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
 from touchbase.channels import Channel
-from touchbase.customers.models import SmsSuppression
 from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
+from touchbase.delivery.batch import BatchContext, locked_batch
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.models import Delivery, DeliveryStatus
-from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
+from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, Throttle
 from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
 from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
-from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
-from touchbase.delivery.sequencing import TouchMap, advance, load_touches
-from touchbase.tenancy.models import Membership
+from touchbase.delivery.send_window import NO_LEGAL_WINDOW
+from touchbase.delivery.sequencing import TouchMap, advance
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
 from touchbase.webhooks.events import emit_delivery_events
 
@@ -152,17 +151,12 @@ class DeliveryEngine(SendAndRecord):
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
         with transaction.atomic(savepoint=False):  # inside run_batch's: no savepoint trip
-            deliveries = list(
-                Delivery.objects.select_for_update(of=("self", "enrollment"))
-                .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
-                .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=self.owner)
-                .order_by("send_after", "id")
-            )
+            deliveries = locked_batch(ids, self.owner)
             if not deliveries:
                 return [], {}
             context = BatchContext.load(deliveries, now)
             throttle = Throttle(
-                {d.business_id: d.business for d in deliveries},
+                context.businesses,
                 {
                     (d.business_id, touch.channel)
                     for d in deliveries
@@ -194,7 +188,7 @@ class DeliveryEngine(SendAndRecord):
         return sends, context.touches
 
     def _verdict(
-        self, delivery: Delivery, context: "BatchContext", throttle: Throttle, now: datetime
+        self, delivery: Delivery, context: BatchContext, throttle: Throttle, now: datetime
     ) -> str:
         """Set the delivery's new state in memory; return its name."""
         enrollment = delivery.enrollment
@@ -233,8 +227,7 @@ class DeliveryEngine(SendAndRecord):
         if block:
             return self._set(delivery, status=DeliveryStatus.SKIPPED, skip_reason=block, **release)
 
-        window = window_for(customer, delivery.business, context.rules)
-        opening = window.next_opening(now)
+        window, opening = context.send_window(customer, delivery.business)
         if opening is None:  # the owner's window and the recipient's state law never meet
             return self._set(
                 delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
@@ -309,60 +302,3 @@ class DeliveryEngine(SendAndRecord):
             lease_expires_at=None,
         )
         return f"deferred_{reason}"
-
-
-def unverified_businesses(business_ids: set[int]) -> set[int]:
-    """The businesses whose owners have none confirmed their email (an open install's new
-    sign-ups): they send nothing yet. A business made by the operator without an owner is
-    the operator's own."""
-    owners = Membership.objects.filter(
-        business_id__in=business_ids, role=Membership.Role.OWNER
-    ).values_list("business_id", "user__email_verified_at")
-    verified = {business for business, at in owners if at is not None}
-    return {business for business, _ in owners} - verified
-
-
-class BatchContext:
-    """Everything the rules need about a batch, loaded in a handful of queries."""
-
-    pending_send: OutgoingSend
-
-    def __init__(self, deliveries, touches, rules, suppressed, recent, texted, unverified):
-        self.unverified_businesses = unverified
-        self.deliveries = deliveries
-        self.touches = touches
-        self.rules = rules
-        self.suppressed = suppressed
-        self.recent = recent
-        self.texted_enrollments = texted
-
-    @classmethod
-    def load(cls, deliveries: list[Delivery], now: datetime) -> "BatchContext":
-        customers = [d.enrollment.customer for d in deliveries if d.enrollment.customer]
-        business_ids = {d.business_id for d in deliveries}
-        phones = {c.phone for c in customers if c.phone}
-        suppressed = set(
-            SmsSuppression.objects.filter(
-                business_id__in=business_ids, phone__in=phones
-            ).values_list("business_id", "phone")
-        )
-        addresses = phones | {c.email for c in customers if c.email}
-        texted = set(
-            Delivery.objects.filter(
-                enrollment_id__in={d.enrollment_id for d in deliveries},
-                channel=Channel.SMS,
-                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
-            ).values_list("enrollment_id", flat=True)
-        )
-        return cls(
-            deliveries,
-            load_touches(d.enrollment.campaign_id for d in deliveries),
-            load_rules(),
-            suppressed,
-            RecentSends(business_ids, addresses, now),
-            texted,
-            unverified_businesses(business_ids),
-        )
-
-    def touch_of(self, delivery: Delivery):
-        return self.touches.get((delivery.enrollment.campaign_id, delivery.position))

@@ -1,0 +1,140 @@
+"""What the decide step (engine.py, step 2) reads about a batch: the locked rows and every
+fact the rules need, in a fixed handful of statements whatever the batch's size.
+
+The rows come with their enrollment, customer and job, and only the columns the rules,
+rendering, the decided write and the record step read: a deferred column that one of them
+did read would cost a query per row (tests/delivery/test_decide_statements.py counts
+them). Each business is loaded once, not once per row: a batch is usually a few businesses.
+"""
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef
+
+from touchbase.channels import Channel
+from touchbase.customers.models import SmsSuppression
+from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.delivery.pacing import RecentSends
+from touchbase.delivery.recording import OutgoingSend
+from touchbase.delivery.send_window import SendWindow, load_rules, phone_facts, window_for
+from touchbase.delivery.sequencing import TouchMap, load_touches
+from touchbase.tenancy.models import Business, Membership
+
+# Not read while deciding or recording: the receipt (written by inbound callbacks), and
+# the row's own timestamps (`updated_at` is set before every write of the row).
+DELIVERY_COLUMNS = [
+    field.name
+    for field in Delivery._meta.concrete_fields
+    if field.name not in {"business", "receipt_status", "receipt_at", "created_at", "updated_at"}
+]
+RELATED_COLUMNS = {
+    # The enrollment's state, and what events and the next touch name.
+    "enrollment": ["status", "business", "campaign", "customer", "job"],
+    # Reachability, send window, language and the message's words.
+    "enrollment__customer": [
+        "business",
+        "name",
+        "email",
+        "phone",
+        "time_zone",
+        "language",
+        "email_opted_out_at",
+        "email_bounced_at",
+        "sms_consent",
+        "phone_unusable",
+    ],
+    # The message's words and the webhook events' external id.
+    "enrollment__job": ["service_type", "technician_name", "external_id"],
+}
+COLUMNS = DELIVERY_COLUMNS + [
+    f"{path}__{name}" for path, names in RELATED_COLUMNS.items() for name in names
+]
+
+
+def locked_batch(ids: list[int], owner: str) -> list[Delivery]:
+    """The claimed rows still ours, oldest first, with their enrollments locked too (a
+    stop or a freeze waits for the decision, or the decision sees it)."""
+    return list(
+        Delivery.objects.select_for_update(of=("self", "enrollment"))
+        .select_related("enrollment", "enrollment__customer", "enrollment__job")
+        .only(*COLUMNS)
+        .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=owner)
+        .order_by("send_after", "id")
+    )
+
+
+def owner_unverified() -> Exists:
+    """Per business: it has owners and none of them has confirmed their email (an open
+    install's new sign-ups): it sends nothing yet. A business made by the operator without
+    an owner is the operator's own."""
+    owners = Membership.objects.filter(business=OuterRef("pk"), role=Membership.Role.OWNER)
+    return Exists(owners) & ~Exists(owners.filter(user__email_verified_at__isnull=False))
+
+
+class BatchContext:
+    """Everything the rules need about a batch, loaded in a handful of queries."""
+
+    pending_send: OutgoingSend
+
+    def __init__(self, deliveries, businesses, touches, rules, suppressed, recent, texted, now):
+        self.deliveries = deliveries
+        self.businesses: dict[int, Business] = businesses
+        self.unverified_businesses = {pk for pk, b in businesses.items() if b.owner_unverified}
+        self.touches: TouchMap = touches
+        self.rules = rules
+        self.suppressed = suppressed
+        self.recent = recent
+        self.texted_enrollments = texted
+        self.now = now
+        self._windows: dict[tuple, tuple[SendWindow, datetime | None]] = {}
+
+    @classmethod
+    def load(cls, deliveries: list[Delivery], now: datetime) -> "BatchContext":
+        business_ids = {d.business_id for d in deliveries}
+        businesses = Business.objects.filter(pk__in=business_ids).annotate(
+            owner_unverified=owner_unverified()
+        )
+        businesses = {business.pk: business for business in businesses}
+        for delivery in deliveries:  # one object per business, shared by its rows
+            delivery.business = businesses[delivery.business_id]
+        customers = [d.enrollment.customer for d in deliveries if d.enrollment.customer]
+        phones = {c.phone for c in customers if c.phone}
+        suppressed = set(
+            SmsSuppression.objects.filter(
+                business_id__in=business_ids, phone__in=phones
+            ).values_list("business_id", "phone")
+        )
+        addresses = phones | {c.email for c in customers if c.email}
+        texted = set(
+            Delivery.objects.filter(
+                enrollment_id__in={d.enrollment_id for d in deliveries},
+                channel=Channel.SMS,
+                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
+            ).values_list("enrollment_id", flat=True)
+        )
+        return cls(
+            deliveries,
+            businesses,
+            load_touches(d.enrollment.campaign_id for d in deliveries),
+            load_rules(),
+            suppressed,
+            RecentSends(business_ids, addresses, now),
+            texted,
+            now,
+        )
+
+    def touch_of(self, delivery: Delivery):
+        return self.touches.get((delivery.enrollment.campaign_id, delivery.position))
+
+    def send_window(self, customer, business) -> tuple[SendWindow, datetime | None]:
+        """The recipient's window (send_window.window_for) and its next opening from the
+        batch's `now`, computed once per business and recipient zone: everything the
+        window depends on is in the key (the business, the customer's own zone, the
+        number's country, state and zones)."""
+        facts = phone_facts(customer.phone) if customer.phone else None
+        key = (business.pk, customer.time_zone, facts)
+        known = self._windows.get(key)
+        if known is None:
+            window = window_for(customer, business, self.rules)
+            known = self._windows[key] = (window, window.next_opening(self.now))
+        return known
