@@ -25,7 +25,7 @@ from touchbase.tenancy.models import Business, Membership
 DELIVERY_COLUMNS = [
     field.name
     for field in Delivery._meta.concrete_fields
-    if field.name not in {"business", "receipt_status", "receipt_at", "created_at", "updated_at"}
+    if field.name not in {"receipt_status", "receipt_at", "created_at", "updated_at"}
 ]
 RELATED_COLUMNS = {
     # The enrollment's state, and what events and the next touch name.
