@@ -39,7 +39,7 @@ from touchbase.channels import Channel
 from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
-from touchbase.delivery.batch import BatchContext, locked_batch
+from touchbase.delivery.batch import BatchContext, locked_batch, recipient_address
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.models import Delivery, DeliveryStatus
@@ -233,7 +233,7 @@ class DeliveryEngine(SendAndRecord):
         if delivery.business_id in context.unverified_businesses:
             # An open install's new owner has not confirmed their email: nothing leaves yet.
             return self._defer(delivery, now + UNVERIFIED_RECHECK, "owner_unverified")
-        address = customer.email if touch.channel == Channel.EMAIL else customer.phone
+        address = recipient_address(customer, touch.channel)
         block = channel_block(
             customer,
             touch.channel,
