@@ -1,7 +1,9 @@
 """The delivery engine: one batch of due touches from claim to outcome.
 
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
-2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
+2. Decide, in one transaction, what each one gets (the rows and the facts the rules need
+   are read by batch.py in a fixed number of statements; the decided write names only the
+   columns some verdict changed), in PRODUCT §3 order: enrollment no longer
    active -> cancelled; business not set up (no review destination or postal address) ->
    held (`setup_incomplete`) until its settings are saved complete; a business whose
    owner has not confirmed their email -> deferred; no address / no consent / opted out ->
