@@ -75,7 +75,7 @@ class OutgoingSend:
 
 class SendAndRecord:
     """The engine's sending half (DeliveryEngine inherits it): needs `owner`,
-    `concurrency`, `lease`, `stop_event` and `_set`."""
+    `batch_size`, `concurrency`, `lease`, `stop_event` and `_set`."""
 
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
@@ -127,8 +127,10 @@ class SendAndRecord:
         try:
             while not self.stop_event.is_set():
                 if ahead is not None:
-                    if len(waiting) <= group:
-                        ahead.ask()  # decided while this group's calls are made
+                    # The next batch is decided while this one's calls are made: two
+                    # batches' rows at most wait for a call (the lease rule).
+                    if len(waiting) <= self.batch_size:
+                        ahead.ask()
                     batch = ahead.take(block=not waiting)
                     if batch is not None:
                         waiting.extend(batch.sends)
