@@ -25,14 +25,24 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from touchbase import clock
+from touchbase.delivery import record_sql
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
-from touchbase.delivery.bulk_write import insert_rows, update_rows
+from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.calls import ProviderCalls
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
+from touchbase.delivery.record_sql import ATTEMPT_COLUMNS
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
-from touchbase.delivery.sequencing import TouchMap, advance
+from touchbase.delivery.sequencing import (
+    EnrollmentStates,
+    NextSteps,
+    TouchMap,
+    emit_completions,
+    next_steps,
+    read_enrollments,
+    write_next_steps,
+)
 from touchbase.webhooks.events import emit_delivery_events, one_write
 
 logger = logging.getLogger(__name__)
@@ -277,35 +287,29 @@ class SendAndRecord:
 
     def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
         """Write what the providers answered; returns the tally, which the caller merges once
-        committed (a retried transaction must not count twice)."""
+        committed (a retried transaction must not count twice). PostgreSQL: two statements
+        (record_sql.py); SQLite: the ORM. The verdicts are the same on both."""
         tally: Counter = Counter()
         if not sends:
             return tally
         now = clock.now()
+        on_postgresql = connection.vendor == "postgresql"
         # Inside `_settle`'s transaction (no savepoint trips); its webhook events, delivery
         # and enrollment ones alike, take one endpoint look-up and one INSERT (one_write).
         with transaction.atomic(savepoint=False), one_write():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
-            # provider: what we now know is better than "uncertain".
-            # With them, their enrollments' status and campaign for `advance` (one
-            # statement; only the deliveries are locked, as before).
-            current, enrollments = {}, {}
-            for pk, tries, enrollment_id, status, campaign_id in (
-                Delivery.objects.select_for_update(of=("self",))
-                .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
-                .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-                .values_list(
-                    "pk",
-                    "attempts",
-                    "enrollment_id",
-                    "enrollment__status",
-                    "enrollment__campaign_id",
-                )
-            ):
-                current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
+            # provider: what we now know is better than "uncertain". With them, their
+            # enrollments' status and campaign for the next steps (only the deliveries
+            # are locked, as before).
+            ids = [send.delivery.pk for send in sends]
+            if on_postgresql:
+                businesses = {send.delivery.business_id for send in sends}
+                current, enrollments = record_sql.lock_ours(ids, self.owner, businesses)
+            else:
+                current, enrollments = self._lock_ours(ids)
             updated: list[Delivery] = []
             resolved: list[Delivery] = []
-            attempts: list[DeliveryAttempt] = []
+            attempts: list[tuple] = []
             customer_effects: list[tuple[Delivery, ProviderError]] = []
             for send in sends:
                 delivery = send.delivery
@@ -326,16 +330,50 @@ class SendAndRecord:
                 tally[verdict] += 1
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
-            update_rows(updated, OUTCOME_FIELDS)
             emit_delivery_events(resolved)
-            insert_rows(attempts)
-            for delivery, error in customer_effects:
-                apply_to_customer(delivery.enrollment.customer, error)
-            # A customer effect may just have stopped a sequence (an unreachable customer):
-            # then `advance` reads the enrollments again, after it.
-            read = None if customer_effects else enrollments
-            advance(resolved, touches, now, read)  # the batch's touches, loaded when deciding
+            if customer_effects:
+                # The outcomes first, as the customer's services may read them; a customer
+                # effect may just have stopped a sequence (an unreachable customer): then
+                # the enrollments are read again, after it.
+                self._write_outcomes(updated, attempts, now)
+                updated, attempts = [], []
+                for delivery, error in customer_effects:
+                    apply_to_customer(delivery.enrollment.customer, error)
+                enrollments = read_enrollments(d.enrollment_id for d in resolved)
+            steps = next_steps(resolved, touches, enrollments)  # the batch's touches
+            if on_postgresql:
+                emit_completions(steps)
+                record_sql.write(updated, attempts, steps, now)
+            else:
+                self._write_outcomes(updated, attempts, now)
+                write_next_steps(steps, now)
         return tally
+
+    def _lock_ours(self, ids: list[int]) -> tuple[dict[int, int], EnrollmentStates]:
+        """`record_sql.lock_ours` with the ORM (SQLite): delivery id -> attempts so far,
+        enrollment id -> (status, campaign id)."""
+        current, enrollments = {}, {}
+        for pk, tries, enrollment_id, status, campaign_id in (
+            Delivery.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, lease_owner=self.owner)
+            .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
+            .values_list(
+                "pk", "attempts", "enrollment_id", "enrollment__status", "enrollment__campaign_id"
+            )
+        ):
+            current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
+        return current, enrollments
+
+    @staticmethod
+    def _write_outcomes(updated: list[Delivery], attempts: list[tuple], now: datetime) -> None:
+        if connection.vendor == "postgresql":
+            record_sql.write(updated, attempts, NextSteps(), now, with_events=False)
+            return
+        update_rows(updated, OUTCOME_FIELDS)
+        names = [name for name, _ in ATTEMPT_COLUMNS]
+        DeliveryAttempt.objects.bulk_create(
+            [DeliveryAttempt(**dict(zip(names, row, strict=True))) for row in attempts]
+        )
 
     def _apply_result(
         self,
@@ -374,7 +412,8 @@ class SendAndRecord:
         return "retry"
 
     @staticmethod
-    def _attempt_row(send: OutgoingSend) -> DeliveryAttempt:
+    def _attempt_row(send: OutgoingSend) -> tuple:
+        """The call's attempt row, in record_sql.ATTEMPT_COLUMNS order."""
         result = send.result
         if isinstance(result, Sent):
             outcome, code, response = DeliveryAttempt.Outcome.SENT, "", result.response
@@ -388,14 +427,15 @@ class SendAndRecord:
                 else DeliveryAttempt.Outcome.TRANSIENT
             )
             code, response, message_id = result.code, result.response or str(result), ""
-        return DeliveryAttempt(
-            delivery_id=send.delivery.pk,
-            number=send.delivery.attempts,
-            provider=send.transport.name,
-            outcome=outcome,
-            started_at=send.started_at,
-            latency_ms=send.latency_ms,
-            provider_message_id=message_id,
-            error_code=code[:40],
-            response=response[:RESPONSE_LIMIT],
+        delivery = send.delivery
+        return (
+            delivery.pk,
+            delivery.attempts,
+            send.transport.name,
+            outcome,
+            send.started_at,
+            send.latency_ms,
+            message_id,
+            code[:40],
+            response[:RESPONSE_LIMIT],
         )
