@@ -11,6 +11,13 @@ to `pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or 
 completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent error
 -> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
 automatically (unless the provider honours our idempotency key).
+
+A write (`_record`) locks the rows still ours, decides each answer's verdict here and the
+sequences' next steps in sequencing.py, the same on both databases, then writes them: on
+PostgreSQL in one more statement, a writable CTE (record_sql.py: two statements a write
+however many answers it holds), on SQLite with the ORM (record_orm.py). A permanent error
+that changes the customer writes the outcomes first, applies the change, and reads the
+enrollments again.
 """
 
 import logging
@@ -25,23 +32,19 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from touchbase import clock
-from touchbase.delivery import record_sql
+from touchbase.delivery import record_orm, record_sql
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
-from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.calls import ProviderCalls
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
-from touchbase.delivery.record_sql import ATTEMPT_COLUMNS
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import (
-    EnrollmentStates,
     NextSteps,
     TouchMap,
     emit_completions,
     next_steps,
     read_enrollments,
-    write_next_steps,
 )
 from touchbase.webhooks.events import emit_delivery_events, one_write
 
@@ -51,21 +54,6 @@ RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=1
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
 INTERNAL_ERROR = "internal_error"
-
-OUTCOME_FIELDS = [
-    "status",
-    "send_after",
-    "defer_reason",
-    "attempts",
-    "lease_owner",
-    "lease_expires_at",
-    "provider",
-    "provider_message_id",
-    "error_code",
-    "error_message",
-    "sent_at",
-    "updated_at",
-]
 
 
 def _close_calls(calls: ProviderCalls, transports: dict) -> None:
@@ -288,12 +276,12 @@ class SendAndRecord:
     def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
         """Write what the providers answered; returns the tally, which the caller merges once
         committed (a retried transaction must not count twice). PostgreSQL: two statements
-        (record_sql.py); SQLite: the ORM. The verdicts are the same on both."""
+        (record_sql.py); SQLite: the ORM (record_orm.py). The verdicts are the same on both."""
         tally: Counter = Counter()
         if not sends:
             return tally
         now = clock.now()
-        on_postgresql = connection.vendor == "postgresql"
+        store = record_sql if connection.vendor == "postgresql" else record_orm
         # Inside `_settle`'s transaction (no savepoint trips); its webhook events, delivery
         # and enrollment ones alike, take one endpoint look-up and one INSERT (one_write).
         with transaction.atomic(savepoint=False), one_write():
@@ -302,11 +290,8 @@ class SendAndRecord:
             # enrollments' status and campaign for the next steps (only the deliveries
             # are locked, as before).
             ids = [send.delivery.pk for send in sends]
-            if on_postgresql:
-                businesses = {send.delivery.business_id for send in sends}
-                current, enrollments = record_sql.lock_ours(ids, self.owner, businesses)
-            else:
-                current, enrollments = self._lock_ours(ids)
+            businesses = {send.delivery.business_id for send in sends}
+            current, enrollments = store.lock_ours(ids, self.owner, businesses)
             updated: list[Delivery] = []
             resolved: list[Delivery] = []
             attempts: list[tuple] = []
@@ -335,45 +320,15 @@ class SendAndRecord:
                 # The outcomes first, as the customer's services may read them; a customer
                 # effect may just have stopped a sequence (an unreachable customer): then
                 # the enrollments are read again, after it.
-                self._write_outcomes(updated, attempts, now)
+                store.write(updated, attempts, NextSteps(), now, with_events=False)
                 updated, attempts = [], []
                 for delivery, error in customer_effects:
                     apply_to_customer(delivery.enrollment.customer, error)
                 enrollments = read_enrollments(d.enrollment_id for d in resolved)
             steps = next_steps(resolved, touches, enrollments)  # the batch's touches
-            if on_postgresql:
-                emit_completions(steps)
-                record_sql.write(updated, attempts, steps, now)
-            else:
-                self._write_outcomes(updated, attempts, now)
-                write_next_steps(steps, now)
+            emit_completions(steps)
+            store.write(updated, attempts, steps, now)
         return tally
-
-    def _lock_ours(self, ids: list[int]) -> tuple[dict[int, int], EnrollmentStates]:
-        """`record_sql.lock_ours` with the ORM (SQLite): delivery id -> attempts so far,
-        enrollment id -> (status, campaign id)."""
-        current, enrollments = {}, {}
-        for pk, tries, enrollment_id, status, campaign_id in (
-            Delivery.objects.select_for_update(of=("self",))
-            .filter(pk__in=ids, lease_owner=self.owner)
-            .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-            .values_list(
-                "pk", "attempts", "enrollment_id", "enrollment__status", "enrollment__campaign_id"
-            )
-        ):
-            current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
-        return current, enrollments
-
-    @staticmethod
-    def _write_outcomes(updated: list[Delivery], attempts: list[tuple], now: datetime) -> None:
-        if connection.vendor == "postgresql":
-            record_sql.write(updated, attempts, NextSteps(), now, with_events=False)
-            return
-        update_rows(updated, OUTCOME_FIELDS)
-        names = [name for name, _ in ATTEMPT_COLUMNS]
-        DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(**dict(zip(names, row, strict=True))) for row in attempts]
-        )
 
     def _apply_result(
         self,

@@ -101,12 +101,15 @@ def advance(
         return
     if enrollments is None:
         enrollments = read_enrollments(d.enrollment_id for d in resolved)
-    write_next_steps(next_steps(resolved, touches, enrollments), now)
+    steps = next_steps(resolved, touches, enrollments)
+    write_next_steps(steps, now)
+    emit_completions(steps)
 
 
 def write_next_steps(steps: NextSteps, now: datetime) -> None:
     """With the ORM: a few statements per batch (record_sql.py writes them on PostgreSQL
-    within the record step's one statement)."""
+    within the record step's one statement). Their events are the caller's
+    (`emit_completions`)."""
     # ignore_conflicts: an uncertain touch the owner re-queued may resolve a second time.
     Delivery.objects.bulk_create(
         [
@@ -134,4 +137,3 @@ def write_next_steps(steps: NextSteps, now: datetime) -> None:
         Enrollment.objects.filter(
             pk__in=steps.completed, status__in=LIVE_ENROLLMENT_STATUSES
         ).update(status=EnrollmentStatus.COMPLETED, completed_at=now)
-        emit_completions(steps)
