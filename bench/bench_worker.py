@@ -115,12 +115,16 @@ def naive_process(transport) -> int:
 
 
 def engine_process(engine) -> int:
+    """The engine as the worker runs it (worker.BATCHES_PER_STEP at a time) until nothing
+    is due; returns how many it sent."""
+    from touchbase.delivery.worker import BATCHES_PER_STEP
+
     done = 0
     while True:
-        outcome = engine.run_batch()
-        if not outcome.claimed:
-            return done
+        outcome = engine.run_batches(BATCHES_PER_STEP)
         done += outcome.counts.get("sent", 0)
+        if not outcome.more:
+            return done
 
 
 def claim_median(samples: int = 30) -> float:

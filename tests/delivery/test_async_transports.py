@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from tests.delivery.test_transports import SMS, twilio_transport
+from tests.delivery.test_transports import SMS, assert_one_twilio_message_request, twilio_transport
 from tests.servers import Behaviour, free_port
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
 from touchbase.delivery.calls import ProviderCalls
@@ -32,15 +32,7 @@ def send_async(calls, transport, key="1"):
 def test_async_send_makes_the_same_request_as_the_sync_one(twilio, calls):
     sent = send_async(calls, twilio_transport(twilio), "77")
 
-    [request] = twilio.requests
-    assert request["path"] == f"/2010-04-01/Accounts/AC{'1' * 32}/Messages.json"
-    assert request["form"]["To"] == "+13055550142"
-    assert request["form"]["From"] == "+13055550100"
-    assert request["form"]["Body"] == SMS.text
-    assert request["form"]["StatusCallback"] == (
-        "https://touchbase.example.com/hooks/twilio/status?delivery=77"
-    )
-    assert request["auth"].startswith("Basic ")
+    assert_one_twilio_message_request(twilio, "77")
     assert sent.provider_message_id.startswith("SM") and sent.response == "queued"
 
 

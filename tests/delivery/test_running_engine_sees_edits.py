@@ -37,34 +37,31 @@ def own_email_template(business, body: str):
     return template
 
 
-def test_an_edited_template_is_used_at_the_next_batch(engine, business, clock, mailoutbox):
+EDITS = {
+    "an edited template": lambda business, template: update_template(
+        template=template, body="Second words {{review_link}}"
+    ),
+    "a new sequence": lambda business, template: own_email_template(
+        business, "Second words {{review_link}}"
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_the_owners_edit_is_used_at_the_next_batch(engine, business, clock, mailoutbox, edit):
     first = enroll(business)
     template = own_email_template(business, "First words {{review_link}}")
     at(clock, first.send_after)
     engine.run_batch()
     assert "First words" in mailoutbox[-1].body
 
-    update_template(template=template, body="Second words {{review_link}}")
+    edit(business, template)
     second = enroll(business, make_customer(business, "Pat Doe", email="pat@example.com"))
     at(clock, second.send_after)
     engine.run_batch()
 
     assert fresh(second).status == DeliveryStatus.SENT
     assert "Second words" in mailoutbox[-1].body
-
-
-def test_a_new_sequence_is_used_at_the_next_batch(engine, business, clock, mailoutbox):
-    first = enroll(business)
-    at(clock, first.send_after)
-    engine.run_batch()  # the campaign's touches as they were
-
-    own_email_template(business, "A new sequence {{review_link}}")
-    second = enroll(business, make_customer(business, "Pat Doe", email="pat@example.com"))
-    at(clock, second.send_after)
-    engine.run_batch()
-
-    assert fresh(second).status == DeliveryStatus.SENT
-    assert "A new sequence" in mailoutbox[-1].body
 
 
 def test_an_edited_state_rule_is_used_at_the_next_batch(engine, business, clock, sms_outbox):

@@ -101,18 +101,24 @@ def twilio_transport(stand_in, **options) -> TwilioSmsTransport:
     return TwilioSmsTransport(**{**settings, **options})
 
 
-def test_twilio_sends_with_the_official_client(twilio):
-    sent = twilio_transport(twilio).send(SMS, idempotency_key="77")
-
-    [request] = twilio.requests
+def assert_one_twilio_message_request(stand_in, delivery_id: str) -> None:
+    """What reached the stand-in is Twilio's Messages API call for `SMS`, with the status
+    callback naming the delivery (shared with test_async_transports.py)."""
+    [request] = stand_in.requests
     assert request["path"] == f"/2010-04-01/Accounts/AC{'1' * 32}/Messages.json"
     assert request["form"]["To"] == "+13055550142"
     assert request["form"]["From"] == "+13055550100"
     assert request["form"]["Body"] == SMS.text
     assert request["form"]["StatusCallback"] == (
-        "https://touchbase.example.com/hooks/twilio/status?delivery=77"
+        f"https://touchbase.example.com/hooks/twilio/status?delivery={delivery_id}"
     )
     assert request["auth"].startswith("Basic ")
+
+
+def test_twilio_sends_with_the_official_client(twilio):
+    sent = twilio_transport(twilio).send(SMS, idempotency_key="77")
+
+    assert_one_twilio_message_request(twilio, "77")
     assert sent.provider_message_id.startswith("SM")
 
 

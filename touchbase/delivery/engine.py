@@ -15,6 +15,9 @@
    threads free up, each committed as started just before it is made; outcomes are written
    in small transactions retried through a lost database connection.
 
+The worker runs a few batches back to back (`run_batches`), each next one claimed and
+decided while the one before is being sent (lookahead.py).
+
 Guarantee: at most once per touch. A worker that dies leaves `uncertain` (via the reaper)
 only the calls it had started and not yet recorded; the rows it claimed or decided but never
 called go back to `pending` (no provider was called for them).
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
@@ -41,6 +44,7 @@ from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.claiming import claim_due
+from touchbase.delivery.lookahead import DecidedBatch, Lookahead
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
 from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
@@ -91,6 +95,12 @@ def spread_offset(delivery_id: int, spread: timedelta) -> timedelta:
 class BatchOutcome:
     claimed: int = 0
     counts: Counter = field(default_factory=Counter)
+    more: bool = False  # the last claim was full: more may be due right now
+
+    def add(self, batch: DecidedBatch | Lookahead) -> None:
+        self.claimed += batch.claimed
+        self.counts.update(batch.counts)
+        self.more = batch.full
 
 
 class DeliveryEngine(SendAndRecord):
@@ -125,8 +135,63 @@ class DeliveryEngine(SendAndRecord):
     # --- one batch -----------------------------------------------------------------------
 
     def run_batch(self) -> BatchOutcome:
-        now = clock.now()
+        """One batch, from claim to its last answer recorded."""
+        batch = self._claim_and_decide()
         outcome = BatchOutcome()
+        outcome.add(batch)
+        if batch.sends:
+            self._send_and_record(batch.sends, batch.touches, outcome.counts)
+        if batch.claimed:
+            logger.info("batch of %d: %s", batch.claimed, dict(outcome.counts))
+        return outcome
+
+    def run_batches(self, most: int) -> BatchOutcome:
+        """Up to `most` batches back to back while each claim comes back full, each next one
+        claimed and decided while the one before is being sent (lookahead.py) where a
+        second connection can do it: PostgreSQL, outside a caller's transaction, calls
+        made concurrently. Elsewhere one batch, as `run_batch`."""
+        overlap = (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and self.concurrency > 1
+            and most > 1
+        )
+        if not overlap:
+            return self.run_batch()
+        outcome = BatchOutcome()
+        batch = self._claim_and_decide()
+        outcome.add(batch)
+        batches = 1
+        while batch.full and not batch.sends and batches < most:  # nothing to overlap yet
+            batch = self._claim_and_decide()
+            outcome.add(batch)
+            batches += 1
+        if not batch.sends:
+            return outcome
+        if not batch.full or batches == most:
+            self._send_and_record(batch.sends, batch.touches, outcome.counts)
+            return outcome
+        ahead = Lookahead(self._claim_and_decide, most=most - batches, stop=self.stop_event)
+        try:
+            self._send_and_record(batch.sends, batch.touches, outcome.counts, ahead)
+        finally:
+            untaken = ahead.close()
+            if untaken is not None:  # stopping: decided, never called
+                self._release_uncalled([send.delivery.pk for send in untaken.sends], ahead.counts)
+            outcome.add(ahead)
+        if ahead.error is not None:
+            raise ahead.error
+        logger.info(
+            "%d batches, %d claimed: %s",
+            batches + ahead.batches,
+            outcome.claimed,
+            dict(outcome.counts),
+        )
+        return outcome
+
+    def _claim_and_decide(self) -> DecidedBatch:
+        now = clock.now()
+        counts: Counter = Counter()
         # Claim and decide in one transaction: a crash or an error before its commit leaves
         # the rows `pending` (no provider was called for them), and the batch costs one
         # commit, not two.
@@ -137,14 +202,8 @@ class DeliveryEngine(SendAndRecord):
                 lease_seconds=int(self.lease.total_seconds()),
                 now=now,
             )
-            outcome.claimed = len(ids)
-            if not ids:
-                return outcome
-            sends, touches = self._decide(ids, now, outcome.counts)
-        if sends:
-            self._send_and_record(sends, touches, outcome.counts)
-        logger.info("batch of %d: %s", len(ids), dict(outcome.counts))
-        return outcome
+            sends, touches = self._decide(ids, now, counts) if ids else ([], {})
+        return DecidedBatch(len(ids), sends, touches, counts, full=len(ids) == self.batch_size)
 
     # --- step 2: decide ------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from touchbase import clock
 from touchbase.delivery import record_orm, record_sql
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
 from touchbase.delivery.calls import ProviderCalls
+from touchbase.delivery.lookahead import Lookahead
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
@@ -76,13 +77,20 @@ class SendAndRecord:
 
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
-    def _send_and_record(self, sends: list[OutgoingSend], touches: TouchMap, counts: Counter):
+    def _send_and_record(
+        self,
+        sends: list[OutgoingSend],
+        touches: TouchMap,
+        counts: Counter,
+        ahead: Lookahead | None = None,
+    ):
         """Start calls only as slots free up, each committed as started (`sent_at`) just
         before it is made, and record answers as they arrive: a worker that dies leaves
         `uncertain` only the calls in flight and the answers being written; the reaper
-        returns the rows it had decided but not yet called to `pending`."""
+        returns the rows it had decided but not yet called to `pending`. With `ahead`, the
+        batches it decides meanwhile join the same calls (lookahead.py)."""
         waiting = deque(sends)
-        if self.concurrency == 1 or len(sends) == 1:  # inline: one transaction per chunk
+        if ahead is None and (self.concurrency == 1 or len(sends) == 1):  # inline: by chunks
             answered: list[OutgoingSend] = []
             while waiting and not self.stop_event.is_set():
                 chunk = [waiting.popleft() for _ in range(min(RECORD_EVERY, len(waiting)))]
@@ -93,14 +101,18 @@ class SendAndRecord:
                     answered.append(send)
             self._settle(answered, [], touches, counts)
         else:
-            self._send_concurrently(waiting, touches, counts)
+            self._send_concurrently(waiting, dict(touches), counts, ahead)
         if waiting:  # stopping: never called, give them back at once
             self._release_uncalled([send.delivery.pk for send in waiting], counts)
 
-    def _send_concurrently(self, waiting: deque, touches: TouchMap, counts: Counter) -> None:
+    def _send_concurrently(
+        self, waiting: deque, touches: TouchMap, counts: Counter, ahead: Lookahead | None
+    ) -> None:
         """Up to `concurrency` calls in flight on the engine's event loop (calls.py); each
         answer goes to the recorder the moment it arrives, which writes it on a thread and
-        connection of its own (recorder.py), so starting calls never waits on recording."""
+        connection of its own (recorder.py), so starting calls never waits on recording.
+        A batch decided ahead joins `waiting` as it is handed over, its touches `touches`
+        (the recorder's: the newest map of a campaign's touches wins)."""
         # A slot is a call in flight or an answer not yet written (recorder.py).
         free = threading.Semaphore(self.concurrency)
         recorder = AnswerRecorder(self, touches, counts, done=lambda n: free.release(n))
@@ -111,7 +123,16 @@ class SendAndRecord:
         calls = self.provider_calls
         in_flight: list[Future] = []
         try:
-            while waiting and not self.stop_event.is_set():
+            while not self.stop_event.is_set():
+                if ahead is not None:
+                    if len(waiting) <= group:
+                        ahead.ask()  # decided while this group's calls are made
+                    batch = ahead.take(block=not waiting)
+                    if batch is not None:
+                        waiting.extend(batch.sends)
+                        touches.update(batch.touches)
+                if not waiting:
+                    break
                 free.acquire()
                 if self.stop_event.is_set():
                     free.release()

@@ -1,4 +1,5 @@
-"""The worker loop: reap, run a batch, sleep until the next touch is due; forever.
+"""The worker loop: reap, run a few batches back to back, sleep until the next touch is due;
+forever.
 
 Nothing one batch does stops the loop: an exception (a lost database, a bug) is logged, the
 loop waits a little longer each time (bounded) and carries on; the database connection is
@@ -23,6 +24,9 @@ from touchbase.ops.periodic import run_periodic_duties
 logger = logging.getLogger(__name__)
 
 REAP_EVERY = timedelta(seconds=15)
+# Batches run back to back, each decided while the one before is sent (engine.run_batches),
+# between two heartbeats: a few seconds of work at most.
+BATCHES_PER_STEP = 5
 
 
 class Worker:
@@ -48,7 +52,7 @@ class Worker:
     def loop(self) -> Counter:
         while not self.stop.is_set():
             try:
-                claimed = self.step()
+                more = self.step()
             except Exception as exc:
                 self.totals["batch_errors"] += 1
                 delay = self.backoff.next_delay()
@@ -62,7 +66,7 @@ class Worker:
                 self.stop.wait(delay)
                 continue
             self.backoff.reset()
-            if claimed == self.engine.batch_size:
+            if more:
                 continue  # more may be due right now
             if self.once:
                 break
@@ -70,8 +74,9 @@ class Worker:
             self.listener.wait(self.idle_time(), self.stop)
         return self.totals
 
-    def step(self) -> int:
-        """Reap when due, then one batch; returns how many deliveries it claimed."""
+    def step(self) -> bool:
+        """Reap when due, then a few batches back to back; returns whether more may be due
+        right now (the last claim was full)."""
         now = clock.now()
         record_heartbeat(owner=self.engine.owner, now=now)
         if self.last_reap is None or now - self.last_reap >= self.reap_every:
@@ -79,11 +84,11 @@ class Worker:
             if released or uncertain:
                 logger.warning("reaped leases: %d released, %d uncertain", released, uncertain)
             self.last_reap = now
-        outcome = self.engine.run_batch()
+        outcome = self.engine.run_batches(BATCHES_PER_STEP)
         run_periodic_duties(wait=self.once)  # webhooks, digests: off this thread unless --once
         self.totals["claimed"] += outcome.claimed
         self.totals.update(outcome.counts)
-        return outcome.claimed
+        return outcome.more
 
     def idle_time(self) -> float:
         """Sleep until the next touch is due, at most `idle_seconds`. On PostgreSQL a touch

@@ -1,0 +1,115 @@
+"""Batches back to back (`run_batches`, as the worker runs them): the next batch is claimed
+and decided while the calls of the one before are still in flight, its rules see every row of
+the one before, and stopping gives back the rows decided ahead. PostgreSQL: the lookahead
+has a connection of its own."""
+
+import asyncio
+import threading
+
+import psycopg
+import pytest
+
+from tests.bulk import make_due_deliveries, unthrottled_business
+from tests.processes import database_url
+from touchbase.customers.models import Customer
+from touchbase.delivery.backends.sms import MemorySmsTransport
+from touchbase.delivery.engine import DeliveryEngine
+from touchbase.delivery.models import Delivery
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+DECIDED_NOT_STARTED = (
+    "SELECT count(*) FROM delivery_delivery WHERE status = 'sending' AND sent_at IS NULL"
+)
+
+
+class SlowProvider(MemorySmsTransport):
+    """Answers after `delay` seconds; as each answer comes back, looks at how many rows are
+    decided and waiting for a call (a batch decided ahead shows there)."""
+
+    def __init__(self, delay: float, stop_after: int | None = None, stop=None):
+        self.delay, self.stop_after, self.stop = delay, stop_after, stop
+        self.database = psycopg.connect(database_url(), autocommit=True)
+        self.looking = threading.Lock()
+        self.waiting_at_answer: list[int] = []
+
+    async def send_async(self, message, *, idempotency_key):
+        await asyncio.sleep(self.delay)
+        with self.looking:
+            waiting = self.database.execute(DECIDED_NOT_STARTED).fetchone()[0]
+            self.waiting_at_answer.append(waiting)
+            if self.stop_after is not None and len(self.waiting_at_answer) >= self.stop_after:
+                self.stop.set()
+        return self.send(message, idempotency_key=idempotency_key)
+
+
+@pytest.fixture
+def provider(sms_outbox):
+    providers = []
+
+    def make(*args, **kwargs) -> SlowProvider:
+        providers.append(SlowProvider(*args, **kwargs))
+        return providers[-1]
+
+    yield make
+    for made in providers:
+        made.database.close()
+
+
+def engine_for(transport, *, batch_size: int, stop=None) -> DeliveryEngine:
+    return DeliveryEngine(
+        batch_size=batch_size,
+        concurrency=4,
+        owner="lookahead",
+        transports={"sms": transport},
+        stop_event=stop,
+    )
+
+
+def test_the_next_batch_is_decided_while_the_calls_before_it_are_in_flight(provider):
+    make_due_deliveries(unthrottled_business(), 24)
+    slow = provider(0.2)
+
+    outcome = engine_for(slow, batch_size=8).run_batches(5)
+
+    assert (outcome.claimed, outcome.counts["sent"]) == (24, 24)
+    assert Delivery.objects.filter(status="sent").count() == 24
+    # Answers of batches 1 and 2 came back with the following batch decided and waiting:
+    # the slots never waited for a claim.
+    assert max(slow.waiting_at_answer) == 8
+    assert outcome.more is False
+
+
+def test_a_batch_decided_ahead_sees_the_one_before(provider):
+    """The cap of one text an hour to a number holds across batches decided ahead: each is
+    committed `sending` before the next is decided."""
+    business = unthrottled_business()
+    make_due_deliveries(business, 3)
+    Customer.objects.filter(business=business).update(phone="+13055550142")
+
+    outcome = engine_for(provider(0.05), batch_size=1).run_batches(5)
+
+    assert outcome.counts["sent"] == 1
+    assert outcome.counts["deferred_frequency_cap"] == 2
+    assert Delivery.objects.filter(status="pending", defer_reason="frequency_cap").count() == 2
+
+
+def test_stopping_gives_back_the_rows_decided_ahead(provider):
+    make_due_deliveries(unthrottled_business(), 40)
+    stop = threading.Event()
+    # Stopped at the sixth answer: the first batch's last calls waiting for a slot, the
+    # next batch decided ahead.
+    slow = provider(0.1, stop_after=6, stop=stop)
+
+    outcome = engine_for(slow, batch_size=10, stop=stop).run_batches(5)
+
+    called = outcome.counts["sent"]
+    assert 6 <= called <= 8  # the calls in flight when it stopped, no more
+    assert Delivery.objects.filter(status="sent").count() == called
+    # Nothing left `sending` or `claimed` (so nothing for the reaper to make uncertain):
+    # the rows decided but never called, this batch's and the next one's, are pending.
+    assert Delivery.objects.filter(status__in=["sending", "claimed", "uncertain"]).count() == 0
+    assert Delivery.objects.filter(status="pending").count() == 40 - called
+    assert outcome.counts["released"] == outcome.claimed - called
