@@ -69,16 +69,17 @@ def engine_for(transport, *, batch_size: int, stop=None) -> DeliveryEngine:
 
 
 def test_the_next_batch_is_decided_while_the_calls_before_it_are_in_flight(provider):
-    make_due_deliveries(unthrottled_business(), 24)
+    make_due_deliveries(unthrottled_business(), 36)  # batches of 8, 8, 8, 8 and 4
     slow = provider(0.2)
 
     outcome = engine_for(slow, batch_size=8).run_batches(5)
 
-    assert (outcome.claimed, outcome.counts["sent"]) == (24, 24)
-    assert Delivery.objects.filter(status="sent").count() == 24
-    # Answers of batches 1 and 2 came back with the following batch decided and waiting:
-    # the slots never waited for a claim.
-    assert max(slow.waiting_at_answer) == 8
+    assert (outcome.claimed, outcome.counts["sent"]) == (36, 36)
+    assert Delivery.objects.filter(status="sent").count() == 36
+    # Answers came back with the next batch already decided and waiting behind the rest of
+    # the current one (the slots never waited for a claim), and never more than one batch
+    # ahead: two batches' rows at most wait for a call (the lease rule).
+    assert max(slow.waiting_at_answer) == 16
     assert outcome.more is False
 
 

@@ -3,12 +3,14 @@
 A batch's calls wait on a provider; deciding the next one waits on the engine's rules and the
 database. One after the other, the calls stop while a batch is decided and the deciding waits
 for the last answers. On PostgreSQL a thread with a database connection of its own claims and
-decides the next batch as soon as the sending loop is about to run short of decided rows
-(`ask`), and hands it over (`take`); the sending loop's slots stay full across batches.
+decides the next batch as soon as no more than a batch's rows wait for a call (`ask`), and
+hands it over (`take`); the sending loop's slots stay full across batches. (Asked only when
+the loop was about to run short, the next batch came too late at zero latency: a group of
+calls took less time than deciding a batch.)
 
-One batch at most is decided ahead, and only once the one before has nearly all started, so
-a decided row waits for at most about a batch and a group of calls ahead of it: the lease
-rule in the README (lease above 2 x batch / concurrency x provider timeout) holds. Each
+So two batches' rows at most wait for a call, and a decided row waits for at most about
+two batches' calls ahead of it: the lease rule in the README (lease above 2 x batch /
+concurrency x provider timeout) holds. Each
 batch is claimed and decided in its own transaction, committed before its rows are handed
 over, so the rules of the next batch see every row of the one before as `sending`
 (recipient caps, texted enrollments, the throttle's saved slots) exactly as when batches

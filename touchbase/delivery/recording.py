@@ -11,6 +11,13 @@ to `pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or 
 completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent error
 -> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
 automatically (unless the provider honours our idempotency key).
+
+A write (`_record`) locks the rows still ours, decides each answer's verdict here and the
+sequences' next steps in sequencing.py, the same on both databases, then writes them: on
+PostgreSQL in one more statement, a writable CTE (record_sql.py: two statements a write
+however many answers it holds), on SQLite with the ORM (record_orm.py). A permanent error
+that changes the customer writes the outcomes first, applies the change, and reads the
+enrollments again.
 """
 
 import logging
@@ -25,15 +32,21 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 
 from touchbase import clock
+from touchbase.delivery import record_orm, record_sql
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
-from touchbase.delivery.bulk_write import insert_rows, update_rows
 from touchbase.delivery.calls import ProviderCalls
 from touchbase.delivery.lookahead import Lookahead
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
-from touchbase.delivery.sequencing import TouchMap, advance
+from touchbase.delivery.sequencing import (
+    NextSteps,
+    TouchMap,
+    emit_completions,
+    next_steps,
+    read_enrollments,
+)
 from touchbase.webhooks.events import emit_delivery_events, one_write
 
 logger = logging.getLogger(__name__)
@@ -42,21 +55,6 @@ RETRY_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=1
 MAX_ATTEMPTS = len(RETRY_BACKOFF) + 1
 RESPONSE_LIMIT = 2000
 INTERNAL_ERROR = "internal_error"
-
-OUTCOME_FIELDS = [
-    "status",
-    "send_after",
-    "defer_reason",
-    "attempts",
-    "lease_owner",
-    "lease_expires_at",
-    "provider",
-    "provider_message_id",
-    "error_code",
-    "error_message",
-    "sent_at",
-    "updated_at",
-]
 
 
 def _close_calls(calls: ProviderCalls, transports: dict) -> None:
@@ -75,7 +73,7 @@ class OutgoingSend:
 
 class SendAndRecord:
     """The engine's sending half (DeliveryEngine inherits it): needs `owner`,
-    `concurrency`, `lease`, `stop_event` and `_set`."""
+    `batch_size`, `concurrency`, `lease`, `stop_event` and `_set`."""
 
     # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
 
@@ -127,8 +125,10 @@ class SendAndRecord:
         try:
             while not self.stop_event.is_set():
                 if ahead is not None:
-                    if len(waiting) <= group:
-                        ahead.ask()  # decided while this group's calls are made
+                    # The next batch is decided while this one's calls are made: two
+                    # batches' rows at most wait for a call (the lease rule).
+                    if len(waiting) <= self.batch_size:
+                        ahead.ask()
                     batch = ahead.take(block=not waiting)
                     if batch is not None:
                         waiting.extend(batch.sends)
@@ -298,35 +298,26 @@ class SendAndRecord:
 
     def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
         """Write what the providers answered; returns the tally, which the caller merges once
-        committed (a retried transaction must not count twice)."""
+        committed (a retried transaction must not count twice). PostgreSQL: two statements
+        (record_sql.py); SQLite: the ORM (record_orm.py). The verdicts are the same on both."""
         tally: Counter = Counter()
         if not sends:
             return tally
         now = clock.now()
+        store = record_sql if connection.vendor == "postgresql" else record_orm
         # Inside `_settle`'s transaction (no savepoint trips); its webhook events, delivery
         # and enrollment ones alike, take one endpoint look-up and one INSERT (one_write).
         with transaction.atomic(savepoint=False), one_write():
             # Rows still ours, or turned uncertain by a reaper while we waited on the
-            # provider: what we now know is better than "uncertain".
-            # With them, their enrollments' status and campaign for `advance` (one
-            # statement; only the deliveries are locked, as before).
-            current, enrollments = {}, {}
-            for pk, tries, enrollment_id, status, campaign_id in (
-                Delivery.objects.select_for_update(of=("self",))
-                .filter(pk__in=[s.delivery.pk for s in sends], lease_owner=self.owner)
-                .filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN])
-                .values_list(
-                    "pk",
-                    "attempts",
-                    "enrollment_id",
-                    "enrollment__status",
-                    "enrollment__campaign_id",
-                )
-            ):
-                current[pk], enrollments[enrollment_id] = tries, (status, campaign_id)
+            # provider: what we now know is better than "uncertain". With them, their
+            # enrollments' status and campaign for the next steps (only the deliveries
+            # are locked, as before).
+            ids = [send.delivery.pk for send in sends]
+            businesses = {send.delivery.business_id for send in sends}
+            current, enrollments = store.lock_ours(ids, self.owner, businesses)
             updated: list[Delivery] = []
             resolved: list[Delivery] = []
-            attempts: list[DeliveryAttempt] = []
+            attempts: list[tuple] = []
             customer_effects: list[tuple[Delivery, ProviderError]] = []
             for send in sends:
                 delivery = send.delivery
@@ -347,15 +338,19 @@ class SendAndRecord:
                 tally[verdict] += 1
                 if verdict in ("sent", "failed", "uncertain"):
                     resolved.append(delivery)
-            update_rows(updated, OUTCOME_FIELDS)
             emit_delivery_events(resolved)
-            insert_rows(attempts)
-            for delivery, error in customer_effects:
-                apply_to_customer(delivery.enrollment.customer, error)
-            # A customer effect may just have stopped a sequence (an unreachable customer):
-            # then `advance` reads the enrollments again, after it.
-            read = None if customer_effects else enrollments
-            advance(resolved, touches, now, read)  # the batch's touches, loaded when deciding
+            if customer_effects:
+                # The outcomes first, as the customer's services may read them; a customer
+                # effect may just have stopped a sequence (an unreachable customer): then
+                # the enrollments are read again, after it.
+                store.write(updated, attempts, NextSteps(), now, with_events=False)
+                updated, attempts = [], []
+                for delivery, error in customer_effects:
+                    apply_to_customer(delivery.enrollment.customer, error)
+                enrollments = read_enrollments(d.enrollment_id for d in resolved)
+            steps = next_steps(resolved, touches, enrollments)  # the batch's touches
+            emit_completions(steps)
+            store.write(updated, attempts, steps, now)
         return tally
 
     def _apply_result(
@@ -395,7 +390,8 @@ class SendAndRecord:
         return "retry"
 
     @staticmethod
-    def _attempt_row(send: OutgoingSend) -> DeliveryAttempt:
+    def _attempt_row(send: OutgoingSend) -> tuple:
+        """The call's attempt row, in record_sql.ATTEMPT_COLUMNS order."""
         result = send.result
         if isinstance(result, Sent):
             outcome, code, response = DeliveryAttempt.Outcome.SENT, "", result.response
@@ -409,14 +405,15 @@ class SendAndRecord:
                 else DeliveryAttempt.Outcome.TRANSIENT
             )
             code, response, message_id = result.code, result.response or str(result), ""
-        return DeliveryAttempt(
-            delivery_id=send.delivery.pk,
-            number=send.delivery.attempts,
-            provider=send.transport.name,
-            outcome=outcome,
-            started_at=send.started_at,
-            latency_ms=send.latency_ms,
-            provider_message_id=message_id,
-            error_code=code[:40],
-            response=response[:RESPONSE_LIMIT],
+        delivery = send.delivery
+        return (
+            delivery.pk,
+            delivery.attempts,
+            send.transport.name,
+            outcome,
+            send.started_at,
+            send.latency_ms,
+            message_id,
+            code[:40],
+            response[:RESPONSE_LIMIT],
         )

@@ -5,7 +5,8 @@ helpers below). A business without a live endpoint for the type costs one indexe
 writes nothing (the helpers build no event for it); otherwise one bulk INSERT writes a message
 per event and endpoint. The body is serialised once, here, so every retry and replay sends the
 same bytes. The engine's record step wraps each of its small transactions in `one_write`:
-one endpoint look-up and one INSERT for all the events of that transaction.
+one endpoint look-up and one INSERT for all the events of that transaction (on PostgreSQL
+both inside the record step's own statements: `remember_endpoints`, `take_outbox_insert`).
 """
 
 import json
@@ -65,14 +66,26 @@ def live_endpoints(business_ids: set[int]) -> Endpoints:
     missing = set(business_ids) if known is None else business_ids - known.keys()
     found: Endpoints = {business_id: [] for business_id in missing}
     if missing:
-        for pk, business_id, wanted in WebhookEndpoint.objects.filter(
-            business_id__in=missing, disabled_at__isnull=True
-        ).values_list("pk", "business_id", "events"):
+        for business_id, pk, wanted in live_endpoints_query(missing):
             found[business_id].append((pk, wanted))
     if known is None:
         return found
     known.update(found)
     return {business_id: known[business_id] for business_id in business_ids}
+
+
+def live_endpoints_query(business_ids: set[int]):
+    """(business id, endpoint id, wanted types) of those businesses' live endpoints; the
+    record step runs it inside its locking statement (record_sql.py)."""
+    return WebhookEndpoint.objects.filter(
+        business_id__in=business_ids, disabled_at__isnull=True
+    ).values_list("business_id", "pk", "events")
+
+
+def remember_endpoints(found: Endpoints) -> None:
+    """Inside `one_write`: those businesses' live endpoints, looked up by the caller."""
+    if _write.endpoints is not None:
+        _write.endpoints.update(found)
 
 
 def emit_events(events: Iterable[Event], *, endpoints: Endpoints | None = None) -> int:
@@ -111,28 +124,47 @@ def emit_events(events: Iterable[Event], *, endpoints: Endpoints | None = None) 
 
 COLUMNS = "business_id, endpoint_id, message_id, event_type, payload"
 FIELDS = [name.strip() for name in COLUMNS.split(",")]
+MESSAGE_COLUMNS = (
+    f"{COLUMNS}, created_at, next_attempt_at, status, attempts, lease_owner, last_error"
+)
 RECORD = "business_id bigint, endpoint_id bigint, message_id text, event_type text, payload text"
 
 
-def _insert(rows: list[tuple], now: datetime) -> None:
-    """One INSERT for the batch, without building model instances (the engine's hot path).
-    On PostgreSQL the rows travel as one JSON document: encoding text arrays escapes every
+def take_outbox_insert() -> tuple[str, list] | None:
+    """Inside `one_write` on PostgreSQL: the INSERT of the events gathered so far, for the
+    caller to run within a statement of its own (the record step's); they are then no
+    longer written on the way out."""
+    rows, now = _write.rows, _write.now
+    if not rows:
+        return None
+    _write.rows, _write.now = [], None
+    return _outbox_insert(rows, now)
+
+
+def _outbox_insert(rows: list[tuple], now: datetime) -> tuple[str, list]:
+    """PostgreSQL: the rows travel as one JSON document: encoding text arrays escapes every
     quote of every body in Python and cost more than the rest of the engine's batch."""
+    table = connection.ops.quote_name(WebhookMessage._meta.db_table)
+    return (
+        f"INSERT INTO {table} ({MESSAGE_COLUMNS}) "
+        f"SELECT {COLUMNS}, %s, %s, 'pending', 0, '', '' "
+        f"FROM json_to_recordset(%s::json) AS r({RECORD})",
+        [now, now, json.dumps([dict(zip(FIELDS, row, strict=True)) for row in rows])],
+    )
+
+
+def _insert(rows: list[tuple], now: datetime) -> None:
+    """One INSERT for the batch, without building model instances (the engine's hot path)."""
     if not rows:
         return
     table = connection.ops.quote_name(WebhookMessage._meta.db_table)
-    columns = f"{COLUMNS}, created_at, next_attempt_at, status, attempts, lease_owner, last_error"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {COLUMNS}, %s, %s, 'pending', 0, '', '' "
-                f"FROM json_to_recordset(%s::json) AS r({RECORD})",
-                [now, now, json.dumps([dict(zip(FIELDS, row, strict=True)) for row in rows])],
-            )
+            cursor.execute(*_outbox_insert(rows, now))
             return
         stamp = connection.ops.adapt_datetimefield_value(now)
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) "
+            f"INSERT INTO {table} ({MESSAGE_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', '')",
             [(*row, stamp, stamp) for row in rows],
         )
