@@ -1,7 +1,9 @@
 """The delivery engine: one batch of due touches from claim to outcome.
 
 1. Claim up to `batch_size` due deliveries with a lease (claiming.py).
-2. Decide, in one transaction, what each one gets, in PRODUCT §3 order: enrollment no longer
+2. Decide, in one transaction, what each one gets (the rows and the facts the rules need
+   are read by batch.py in a fixed number of statements; the decided write names only the
+   columns some verdict changed), in PRODUCT §3 order: enrollment no longer
    active -> cancelled; business not set up (no review destination or postal address) ->
    held (`setup_incomplete`) until its settings are saved complete; a business whose
    owner has not confirmed their email -> deferred; no address / no consent / opted out ->
@@ -25,6 +27,7 @@ called go back to `pending` (no provider was called for them).
 
 import hashlib
 import logging
+import operator
 import os
 import socket
 import threading
@@ -38,21 +41,20 @@ from django.db import DatabaseError, connection, transaction
 from touchbase import clock
 from touchbase.campaigns.models import EnrollmentStatus
 from touchbase.channels import Channel
-from touchbase.customers.models import SmsSuppression
 from touchbase.customers.reachability import channel_block
 from touchbase.delivery.backends import transport_for
 from touchbase.delivery.backends.base import Transport
+from touchbase.delivery.batch import BatchContext, locked_batch, recipient_address
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.lookahead import DecidedBatch, Lookahead
 from touchbase.delivery.models import Delivery, DeliveryStatus
-from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, RecentSends, Throttle
+from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, Throttle
 from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
 from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
-from touchbase.delivery.send_window import NO_LEGAL_WINDOW, load_rules, window_for
-from touchbase.delivery.sequencing import TouchMap, advance, load_touches
-from touchbase.tenancy.models import Membership
+from touchbase.delivery.send_window import NO_LEGAL_WINDOW
+from touchbase.delivery.sequencing import TouchMap, advance
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
 from touchbase.webhooks.events import emit_delivery_events
 
@@ -74,8 +76,21 @@ DECIDED_FIELDS = [
     "error_code",
     "error_message",
     "sent_at",
-    "updated_at",
 ]
+read_decided = operator.attrgetter(*DECIDED_FIELDS)
+
+
+def changed_fields(deliveries: list[Delivery], loaded: list[tuple]) -> list[str]:
+    """The decided fields that some row of the batch changed, and `updated_at`: a column
+    no verdict touched would be written back as it was read, and each one costs an array
+    to quote and a column to update (one compare per column, in C)."""
+    columns_before = zip(*loaded, strict=True)
+    columns_after = zip(*[read_decided(delivery) for delivery in deliveries], strict=True)
+    return [
+        name
+        for name, before, after in zip(DECIDED_FIELDS, columns_before, columns_after, strict=True)
+        if before != after
+    ] + ["updated_at"]
 
 
 def default_owner() -> str:
@@ -211,17 +226,12 @@ class DeliveryEngine(SendAndRecord):
         self, ids: list[int], now: datetime, counts: Counter
     ) -> tuple[list[OutgoingSend], TouchMap]:
         with transaction.atomic(savepoint=False):  # inside run_batch's: no savepoint trip
-            deliveries = list(
-                Delivery.objects.select_for_update(of=("self", "enrollment"))
-                .select_related("business", "enrollment", "enrollment__customer", "enrollment__job")
-                .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=self.owner)
-                .order_by("send_after", "id")
-            )
+            deliveries = locked_batch(ids, self.owner)
             if not deliveries:
                 return [], {}
             context = BatchContext.load(deliveries, now)
             throttle = Throttle(
-                {d.business_id: d.business for d in deliveries},
+                context.businesses,
                 {
                     (d.business_id, touch.channel)
                     for d in deliveries
@@ -231,6 +241,7 @@ class DeliveryEngine(SendAndRecord):
             )
             sends: list[OutgoingSend] = []
             resolved: list[Delivery] = []
+            loaded = [read_decided(delivery) for delivery in deliveries]
             for delivery in deliveries:
                 try:
                     verdict = self._verdict(delivery, context, throttle, now)
@@ -246,14 +257,14 @@ class DeliveryEngine(SendAndRecord):
                     verdict == "cancelled" and delivery.skip_reason == "touch_removed"
                 ):
                     resolved.append(delivery)
-            update_rows(deliveries, DECIDED_FIELDS)
+            update_rows(deliveries, changed_fields(deliveries, loaded))
             emit_delivery_events(resolved)
             throttle.save()
             advance(resolved, context.touches, now)
         return sends, context.touches
 
     def _verdict(
-        self, delivery: Delivery, context: "BatchContext", throttle: Throttle, now: datetime
+        self, delivery: Delivery, context: BatchContext, throttle: Throttle, now: datetime
     ) -> str:
         """Set the delivery's new state in memory; return its name."""
         enrollment = delivery.enrollment
@@ -283,7 +294,7 @@ class DeliveryEngine(SendAndRecord):
         if delivery.business_id in context.unverified_businesses:
             # An open install's new owner has not confirmed their email: nothing leaves yet.
             return self._defer(delivery, now + UNVERIFIED_RECHECK, "owner_unverified")
-        address = customer.email if touch.channel == Channel.EMAIL else customer.phone
+        address = recipient_address(customer, touch.channel)
         block = channel_block(
             customer,
             touch.channel,
@@ -292,8 +303,7 @@ class DeliveryEngine(SendAndRecord):
         if block:
             return self._set(delivery, status=DeliveryStatus.SKIPPED, skip_reason=block, **release)
 
-        window = window_for(customer, delivery.business, context.rules)
-        opening = window.next_opening(now)
+        window, opening = context.send_window(customer, delivery.business)
         if opening is None:  # the owner's window and the recipient's state law never meet
             return self._set(
                 delivery, status=DeliveryStatus.SKIPPED, skip_reason=NO_LEGAL_WINDOW, **release
@@ -368,60 +378,3 @@ class DeliveryEngine(SendAndRecord):
             lease_expires_at=None,
         )
         return f"deferred_{reason}"
-
-
-def unverified_businesses(business_ids: set[int]) -> set[int]:
-    """The businesses whose owners have none confirmed their email (an open install's new
-    sign-ups): they send nothing yet. A business made by the operator without an owner is
-    the operator's own."""
-    owners = Membership.objects.filter(
-        business_id__in=business_ids, role=Membership.Role.OWNER
-    ).values_list("business_id", "user__email_verified_at")
-    verified = {business for business, at in owners if at is not None}
-    return {business for business, _ in owners} - verified
-
-
-class BatchContext:
-    """Everything the rules need about a batch, loaded in a handful of queries."""
-
-    pending_send: OutgoingSend
-
-    def __init__(self, deliveries, touches, rules, suppressed, recent, texted, unverified):
-        self.unverified_businesses = unverified
-        self.deliveries = deliveries
-        self.touches = touches
-        self.rules = rules
-        self.suppressed = suppressed
-        self.recent = recent
-        self.texted_enrollments = texted
-
-    @classmethod
-    def load(cls, deliveries: list[Delivery], now: datetime) -> "BatchContext":
-        customers = [d.enrollment.customer for d in deliveries if d.enrollment.customer]
-        business_ids = {d.business_id for d in deliveries}
-        phones = {c.phone for c in customers if c.phone}
-        suppressed = set(
-            SmsSuppression.objects.filter(
-                business_id__in=business_ids, phone__in=phones
-            ).values_list("business_id", "phone")
-        )
-        addresses = phones | {c.email for c in customers if c.email}
-        texted = set(
-            Delivery.objects.filter(
-                enrollment_id__in={d.enrollment_id for d in deliveries},
-                channel=Channel.SMS,
-                status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
-            ).values_list("enrollment_id", flat=True)
-        )
-        return cls(
-            deliveries,
-            load_touches(d.enrollment.campaign_id for d in deliveries),
-            load_rules(),
-            suppressed,
-            RecentSends(business_ids, addresses, now),
-            texted,
-            unverified_businesses(business_ids),
-        )
-
-    def touch_of(self, delivery: Delivery):
-        return self.touches.get((delivery.enrollment.campaign_id, delivery.position))

@@ -12,6 +12,7 @@ deliveries. Unsubscribe and feedback links only travel in emails and keep the lo
 form (`<hex id>:<signature>`); both forms are read, so links already sent keep working.
 """
 
+import functools
 import hmac
 import string
 
@@ -39,11 +40,18 @@ def _signer(purpose: str) -> signing.Signer:
     return signing.Signer(salt=f"touchbase.link.{purpose}", algorithm="sha256")
 
 
+@functools.lru_cache(maxsize=16)
+def _keyed(purpose: str, secret: str) -> hmac.HMAC:
+    """`salted_hmac`'s keyed HMAC before any message: its key derivation and pads are
+    computed once per purpose and secret key, not once per link (the worker signs one
+    for every message it decides to send)."""
+    return salted_hmac(f"touchbase.shortlink.{purpose}", b"", secret=secret, algorithm="sha256")
+
+
 def _tag(delivery_id: int, purpose: str) -> int:
-    digest = salted_hmac(
-        f"touchbase.shortlink.{purpose}", str(delivery_id), algorithm="sha256"
-    ).digest()
-    return int.from_bytes(digest[:8], "big") % TAG_SPACE
+    mac = _keyed(purpose, settings.SECRET_KEY).copy()
+    mac.update(str(delivery_id).encode())
+    return int.from_bytes(mac.digest()[:8], "big") % TAG_SPACE
 
 
 def _base62(number: int) -> str:
