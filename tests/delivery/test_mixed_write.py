@@ -17,7 +17,7 @@ from touchbase.delivery.backends.email import DjangoEmailTransport
 from touchbase.delivery.backends.twilio import TwilioSmsTransport
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.models import Delivery, DeliveryAttempt
-from touchbase.delivery.recording import SendAndRecord
+from touchbase.delivery.sending import SendAndRecord
 from touchbase.delivery.wakeup import CHANNEL
 from touchbase.webhooks.models import WebhookMessage
 from touchbase.webhooks.services import create_endpoint

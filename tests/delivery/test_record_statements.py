@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.bulk import make_due_deliveries, unthrottled_business
-from touchbase.delivery.recording import SendAndRecord
+from touchbase.delivery.sending import SendAndRecord
 from touchbase.webhooks.models import WebhookEndpoint, WebhookMessage
 from touchbase.webhooks.services import create_endpoint
 

@@ -4,7 +4,7 @@ A thread per call cost ~2 ms of CPU per Twilio request and topped out near 400 c
 second at 50 ms latency on two cores; awaited on one loop, the SDK's asynchronous client
 makes a call for under 1 ms. The loop and its thread live across batches (an HTTP session
 belongs to its loop, so its connections stay open between batches) and stop with the
-engine. How many calls are in flight is the sending thread's business (recording.py's
+engine. How many calls are in flight is the sending thread's business (sending.py's
 slots): the loop runs whatever it is handed. Transports without an asynchronous client run
 their blocking `send` on the loop's thread pool, as large as the calls allowed in flight.
 """

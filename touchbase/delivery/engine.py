@@ -13,7 +13,7 @@
    the exact message stored, before any provider is called. An exception while deciding
    one delivery fails that delivery alone (`internal_error`, with the exception's class
    and message).
-3. Send, and 4. record each answer as it arrives (recording.py): calls start only as
+3. Send (sending.py), and 4. record each answer as it arrives (recording.py): calls start only as
    threads free up, each committed as started just before it is made; outcomes are written
    in small transactions retried through a lost database connection.
 
@@ -50,10 +50,11 @@ from touchbase.delivery.claiming import claim_due
 from touchbase.delivery.lookahead import DecidedBatch, Lookahead
 from touchbase.delivery.models import Delivery, DeliveryStatus
 from touchbase.delivery.pacing import THROTTLE_DEFER_REASON, Throttle
-from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend, SendAndRecord
+from touchbase.delivery.recording import INTERNAL_ERROR, RESPONSE_LIMIT, OutgoingSend
 from touchbase.delivery.rendering import render_delivery
 from touchbase.delivery.segments import MAX_SEGMENTS, count_segments
 from touchbase.delivery.send_window import NO_LEGAL_WINDOW
+from touchbase.delivery.sending import SendAndRecord
 from touchbase.delivery.sequencing import TouchMap, advance
 from touchbase.tenancy.setup import SETUP_INCOMPLETE, setup_complete
 from touchbase.webhooks.events import emit_delivery_events

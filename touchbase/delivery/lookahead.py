@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class DecidedBatch:
-    """One claimed and decided batch: its sends wait for slots (recording.py)."""
+    """One claimed and decided batch: its sends wait for slots (sending.py)."""
 
     claimed: int
     sends: list

@@ -1,31 +1,22 @@
-"""Steps 3 and 4 of a batch (engine.py): send the decided deliveries and record each
-provider's answer as it arrives.
+"""Step 4 of a batch (engine.py): record each provider's answer as it arrives.
 
-Calls start only as slots free up, each committed as started (`sent_at`, its lease renewed)
-just before it is made, in groups of a few, and are awaited on the engine's event loop
-(calls.py); every answer is handed the moment it arrives to
-the recorder (recorder.py), which writes it in a small transaction on a connection of its
-own, retried through a lost connection. So a worker that dies leaves `uncertain` only the
-calls in flight and the answers being written; the rows it decided but never called go back
-to `pending` (claiming.py's reaper). Outcomes: sent -> next touch scheduled (or enrollment
-completed); transient error -> retried after 1, 5, 15 minutes, then failed; permanent error
--> failed and the customer updated; unknown outcome -> `uncertain`, never re-sent
-automatically (unless the provider honours our idempotency key).
+Every answer is handed, the moment it arrives, to the recorder (recorder.py), which writes
+it in a small transaction on a connection of its own, retried through a lost connection
+(`_settle`). Outcomes: sent -> next touch scheduled (or enrollment completed); transient
+error -> retried after 1, 5, 15 minutes, then failed; permanent error -> failed and the
+customer updated; unknown outcome -> `uncertain`, never re-sent automatically (unless the
+provider honours our idempotency key).
 
 A write (`_record`) locks the rows still ours, decides each answer's verdict here and the
 sequences' next steps in sequencing.py, the same on both databases, then writes them: on
 PostgreSQL in one more statement, a writable CTE (record_sql.py: two statements a write
 however many answers it holds), on SQLite with the ORM (record_orm.py). A permanent error
 that changes the customer writes the outcomes first, applies the change, and reads the
-enrollments again.
+enrollments again. Step 3, starting the calls, is sending.py.
 """
 
 import logging
-import threading
-import time
-import weakref
-from collections import Counter, deque
-from concurrent.futures import Future, wait
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,11 +25,8 @@ from django.db import connection, transaction
 from touchbase import clock
 from touchbase.delivery import record_orm, record_sql
 from touchbase.delivery.backends.base import OutgoingMessage, SendError, Sent, Transport
-from touchbase.delivery.calls import ProviderCalls
-from touchbase.delivery.lookahead import Lookahead
 from touchbase.delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from touchbase.delivery.provider_errors import ProviderError, apply_to_customer
-from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
 from touchbase.delivery.sequencing import (
     NextSteps,
@@ -57,10 +45,6 @@ RESPONSE_LIMIT = 2000
 INTERNAL_ERROR = "internal_error"
 
 
-def _close_calls(calls: ProviderCalls, transports: dict) -> None:
-    calls.close(list(transports.values()))
-
-
 @dataclass
 class OutgoingSend:
     delivery: Delivery
@@ -71,152 +55,9 @@ class OutgoingSend:
     latency_ms: int = 0
 
 
-class SendAndRecord:
-    """The engine's sending half (DeliveryEngine inherits it): needs `owner`,
-    `batch_size`, `concurrency`, `lease`, `stop_event` and `_set`."""
-
-    # --- steps 3 and 4: send, and record the answers as they arrive ---------------------
-
-    def _send_and_record(
-        self,
-        sends: list[OutgoingSend],
-        touches: TouchMap,
-        counts: Counter,
-        ahead: Lookahead | None = None,
-    ):
-        """Start calls only as slots free up, each committed as started (`sent_at`) just
-        before it is made, and record answers as they arrive: a worker that dies leaves
-        `uncertain` only the calls in flight and the answers being written; the reaper
-        returns the rows it had decided but not yet called to `pending`. With `ahead`, the
-        batches it decides meanwhile join the same calls (lookahead.py)."""
-        waiting = deque(sends)
-        if ahead is None and (self.concurrency == 1 or len(sends) == 1):  # inline: by chunks
-            answered: list[OutgoingSend] = []
-            while waiting and not self.stop_event.is_set():
-                chunk = [waiting.popleft() for _ in range(min(RECORD_EVERY, len(waiting)))]
-                started = self._settle(answered, chunk, touches, counts)
-                answered = []
-                for send in started:
-                    self._call(send)
-                    answered.append(send)
-            self._settle(answered, [], touches, counts)
-        else:
-            self._send_concurrently(waiting, dict(touches), counts, ahead)
-        if waiting:  # stopping: never called, give them back at once
-            self._release_uncalled([send.delivery.pk for send in waiting], counts)
-
-    def _send_concurrently(
-        self, waiting: deque, touches: TouchMap, counts: Counter, ahead: Lookahead | None
-    ) -> None:
-        """Up to `concurrency` calls in flight on the engine's event loop (calls.py); each
-        answer goes to the recorder the moment it arrives, which writes it on a thread and
-        connection of its own (recorder.py), so starting calls never waits on recording.
-        A batch decided ahead joins `waiting` as it is handed over, its touches `touches`
-        (the recorder's: the newest map of a campaign's touches wins)."""
-        # A slot is a call in flight or an answer not yet written (recorder.py).
-        free = threading.Semaphore(self.concurrency)
-        recorder = AnswerRecorder(self, touches, counts, done=lambda n: free.release(n))
-        # Start the calls whose slots are free together, one commit, but at most half
-        # of the slots: a kill between that commit and the requests leaves the whole group
-        # `uncertain`.
-        group = max(2, self.concurrency // 2)
-        calls = self.provider_calls
-        in_flight: list[Future] = []
-        try:
-            while not self.stop_event.is_set():
-                if ahead is not None:
-                    # The next batch is decided while this one's calls are made: two
-                    # batches' rows at most wait for a call (the lease rule).
-                    if len(waiting) <= self.batch_size:
-                        ahead.ask()
-                    batch = ahead.take(block=not waiting)
-                    if batch is not None:
-                        waiting.extend(batch.sends)
-                        touches.update(batch.touches)
-                if not waiting:
-                    break
-                free.acquire()
-                if self.stop_event.is_set():
-                    free.release()
-                    break
-                room = 1
-                while room < min(group, len(waiting)) and free.acquire(blocking=False):
-                    room += 1
-                chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
-                started = self._start_calls(chunk)
-                if started is None:  # the database is gone: the reaper settles the rest
-                    waiting.clear()
-                    break
-                for _ in range(room - len(started)):
-                    free.release()
-                for send in started:
-                    call = calls.submit(self._call_async(send))
-                    call.add_done_callback(lambda _, send=send: recorder.put(send))
-                    in_flight.append(call)
-                recorder.record_waiting()  # when it cannot record beside (SQLite)
-        finally:
-            wait(in_flight)  # every answer handed over before the last write
-            recorder.close()
-
-    @property
-    def provider_calls(self) -> ProviderCalls:
-        """The engine's event loop for provider calls, started with its first call; closed
-        by `close()` or when the engine is collected."""
-        calls = self.__dict__.get("_provider_calls")
-        if calls is None:
-            calls = self._provider_calls = ProviderCalls(self.concurrency)
-            weakref.finalize(self, _close_calls, calls, self.transports)
-        return calls
-
-    def close(self) -> None:
-        """Stop the provider calls' loop and close its sessions (the worker, stopping)."""
-        calls = self.__dict__.get("_provider_calls")
-        if calls is not None:
-            _close_calls(calls, self.transports)
-
-    def _start_calls(self, sends: list[OutgoingSend]) -> list[OutgoingSend] | None:
-        """Commit `sends` as started, retried through a lost connection; None when the
-        database stays unavailable (nothing more may be called)."""
-        try:
-            return retry_database(lambda: self._start(sends), what="starting provider calls")
-        except CONNECTION_ERRORS:
-            logger.error("could not start %d calls; the reaper settles them", len(sends))
-            return None
-
-    def _call(self, send: OutgoingSend) -> None:
-        """One provider call, on the sending thread; never raises."""
-        if self.stop_event.is_set():
-            return  # not started: released when recorded, no provider call was made
-        send.started_at, started = clock.now(), time.monotonic()
-        try:
-            send.result = send.transport.send(send.message, idempotency_key=str(send.delivery.pk))
-        except Exception as exc:
-            send.result = self._failed_call(send, exc)
-        send.latency_ms = int((time.monotonic() - started) * 1000)
-
-    async def _call_async(self, send: OutgoingSend) -> None:
-        """`_call` on the engine's event loop (calls.py); never raises."""
-        if self.stop_event.is_set():
-            return
-        send.started_at, started = clock.now(), time.monotonic()
-        try:
-            send.result = await send.transport.send_async(
-                send.message, idempotency_key=str(send.delivery.pk)
-            )
-        except Exception as exc:
-            send.result = self._failed_call(send, exc)
-        send.latency_ms = int((time.monotonic() - started) * 1000)
-
-    @staticmethod
-    def _failed_call(send: OutgoingSend, exc: Exception) -> SendError:
-        if isinstance(exc, SendError):
-            return exc
-        # A bug or an unexpected library error mid-call: the request may have left, and at
-        # most once means `uncertain`, never a retry.
-        logger.exception(
-            "transport %s failed on delivery %s", send.transport.name, send.delivery.pk
-        )
-        return SendError(f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR)
+class Recording:
+    """The engine's recording half (DeliveryEngine inherits it through SendAndRecord):
+    needs `owner`, `_start` and `_set`."""
 
     def _settle(
         self,
@@ -254,47 +95,6 @@ class SendAndRecord:
             return self._settle([], to_start, touches, counts)
         counts.update(tally)
         return started
-
-    def _start(self, sends: list[OutgoingSend]) -> list[OutgoingSend]:
-        """Mark calls as started (`sent_at`) while the rows are still ours, and renew their
-        lease from now: from then on a dead worker's row becomes `uncertain`, so it must not
-        expire while its call is made. Before, the reaper may safely release it."""
-        if not sends:
-            return []
-        now = clock.now()
-        adapt = connection.ops.adapt_datetimefield_value
-        ids = [send.delivery.pk for send in sends]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Delivery._meta.db_table} SET sent_at = %s, lease_expires_at = %s"
-                f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
-                " AND status = %s AND lease_owner = %s RETURNING id",
-                [adapt(now), adapt(now + self.lease), *ids, DeliveryStatus.SENDING, self.owner],
-            )
-            ours = {row[0] for row in cursor.fetchall()}
-        started = [send for send in sends if send.delivery.pk in ours]
-        for send in started:
-            send.delivery.sent_at, send.delivery.lease_expires_at = now, now + self.lease
-        return started
-
-    def _release_uncalled(self, ids: list[int], counts: Counter) -> None:
-        try:
-            counts["released"] += retry_database(
-                lambda: Delivery.objects.filter(
-                    pk__in=ids,
-                    status=DeliveryStatus.SENDING,
-                    lease_owner=self.owner,
-                    sent_at__isnull=True,
-                ).update(
-                    status=DeliveryStatus.PENDING,
-                    lease_owner="",
-                    lease_expires_at=None,
-                    updated_at=clock.now(),
-                ),
-                what="releasing uncalled deliveries",
-            )
-        except CONNECTION_ERRORS:
-            logger.error("could not release %d uncalled deliveries; the reaper will", len(ids))
 
     def _record(self, sends: list[OutgoingSend], touches: TouchMap) -> Counter:
         """Write what the providers answered; returns the tally, which the caller merges once
