@@ -22,8 +22,12 @@ class _AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        array_type = self.lhs.output_field.db_type(connection)
-        return f"{lhs} = ANY(%s::{array_type}[])", [*lhs_params, self.rhs]
+        sql, params = _any(lhs, self.rhs, self.lhs.output_field.db_type(connection))
+        return sql, [*lhs_params, *params]
+
+
+def _any(column_sql: str, values: list, db_type: str) -> tuple[str, list]:
+    return f"{column_sql} = ANY(%s::{db_type}[])", [values]
 
 
 def among(field: str, values: Iterable) -> Q | _AnyOf:
@@ -32,3 +36,12 @@ def among(field: str, values: Iterable) -> Q | _AnyOf:
     if connection.vendor == "postgresql":
         return _AnyOf(F(field), values)
     return Q(**{f"{field}__in": values})
+
+
+def among_sql(column_sql: str, values: Iterable, db_type: str) -> tuple[str, list]:
+    """The same condition in a statement of our own: SQL and its parameters (`values` not
+    empty)."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return _any(column_sql, values, db_type)
+    return f"{column_sql} IN ({', '.join(['%s'] * len(values))})", values

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
+from touchbase.bulk_reads import among
 from touchbase.channels import Channel
 from touchbase.customers.models import SmsSuppression
 from touchbase.delivery.models import Delivery, DeliveryStatus
@@ -63,7 +64,7 @@ def locked_batch(ids: list[int], owner: str) -> list[Delivery]:
         Delivery.objects.select_for_update(of=("self", "enrollment"))
         .select_related("enrollment", "enrollment__customer", "enrollment__job")
         .only(*COLUMNS)
-        .filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=owner)
+        .filter(among("pk", ids), status=DeliveryStatus.CLAIMED, lease_owner=owner)
         .order_by("send_after", "id")
     )
 
@@ -126,12 +127,12 @@ class BatchContext:
         addresses.discard("")
         suppressed = set(
             SmsSuppression.objects.filter(
-                business_id__in=business_ids, phone__in=phones
+                among("phone", phones), business_id__in=business_ids
             ).values_list("business_id", "phone")
         )
         texted = set(
             Delivery.objects.filter(
-                enrollment_id__in={d.enrollment_id for d in deliveries},
+                among("enrollment_id", {d.enrollment_id for d in deliveries}),
                 channel=Channel.SMS,
                 status__in=[DeliveryStatus.SENT, DeliveryStatus.SENDING, DeliveryStatus.UNCERTAIN],
             ).values_list("enrollment_id", flat=True)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from touchbase.bulk_reads import among
 from touchbase.channels import Channel
 from touchbase.delivery.bulk_write import update_rows
 from touchbase.delivery.models import Delivery, DeliveryStatus, ThrottleState
@@ -32,8 +33,8 @@ class RecentSends:
     def __init__(self, business_ids: set[int], addresses: set[str], now: datetime):
         self.times: dict[tuple[str, str], list[datetime]] = defaultdict(list)
         rows = Delivery.objects.filter(
+            among("to_address", addresses),
             business_id__in=business_ids,
-            to_address__in=addresses,
             status__in=[DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN],
         ).filter(Q(sent_at__gte=now - DAY) | Q(status=DeliveryStatus.SENDING))
         for channel, address, sent_at in rows.values_list("channel", "to_address", "sent_at"):

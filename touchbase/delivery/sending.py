@@ -18,6 +18,7 @@ from concurrent.futures import Future, wait
 from django.db import connection
 
 from touchbase import clock
+from touchbase.bulk_reads import among, among_sql
 from touchbase.delivery.backends.base import SendError
 from touchbase.delivery.calls import ProviderCalls
 from touchbase.delivery.lookahead import Lookahead
@@ -189,12 +190,11 @@ class SendAndRecord(Recording):
             return []
         now = clock.now()
         adapt = connection.ops.adapt_datetimefield_value
-        ids = [send.delivery.pk for send in sends]
+        listed, ids = among_sql("id", [send.delivery.pk for send in sends], "bigint")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Delivery._meta.db_table} SET sent_at = %s, lease_expires_at = %s"
-                f" WHERE id IN ({', '.join(['%s'] * len(ids))})"
-                " AND status = %s AND lease_owner = %s RETURNING id",
+                f" WHERE {listed} AND status = %s AND lease_owner = %s RETURNING id",
                 [adapt(now), adapt(now + self.lease), *ids, DeliveryStatus.SENDING, self.owner],
             )
             ours = {row[0] for row in cursor.fetchall()}
@@ -207,7 +207,7 @@ class SendAndRecord(Recording):
         try:
             counts["released"] += retry_database(
                 lambda: Delivery.objects.filter(
-                    pk__in=ids,
+                    among("pk", ids),
                     status=DeliveryStatus.SENDING,
                     lease_owner=self.owner,
                     sent_at__isnull=True,
