@@ -30,10 +30,29 @@ class ProviderCalls:
 
     def submit(self, call: Coroutine) -> Future:
         """Run `call` on the loop (started on first use); its future, from any thread."""
+        return self.submit_all([call])[0]
+
+    def submit_all(self, calls: list[Coroutine]) -> list[Future]:
+        """Run every one of `calls` on the loop; their futures. One wake-up of the loop for
+        the lot (`run_coroutine_threadsafe` writes to the loop's wake-up pipe once a call,
+        ~5% of a zero-latency engine's samples)."""
         with self.lock:
             if self.loop is None:
                 self._start()
-        return asyncio.run_coroutine_threadsafe(call, self.loop)
+            loop = self.loop
+        futures = [Future() for _ in calls]
+        loop.call_soon_threadsafe(self._run_all, loop, list(zip(calls, futures, strict=True)))
+        return futures
+
+    @staticmethod
+    def _run_all(loop: asyncio.AbstractEventLoop, calls: list[tuple[Coroutine, Future]]):
+        for call, future in calls:
+            if future.set_running_or_notify_cancel():
+                loop.create_task(call).add_done_callback(
+                    lambda task, future=future: _settle(task, future)
+                )
+            else:
+                call.close()
 
     def _start(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -66,3 +85,13 @@ class ProviderCalls:
         if not thread.is_alive():
             loop.close()
         pool.shutdown(wait=False)
+
+
+def _settle(task: asyncio.Task, future: Future) -> None:
+    """Hand a finished task's outcome to the caller's thread-safe future."""
+    if task.cancelled():  # the loop stopping under it: the caller must not wait forever
+        future.set_exception(asyncio.CancelledError())
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())

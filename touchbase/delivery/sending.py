@@ -113,10 +113,10 @@ class SendAndRecord(Recording):
                     break
                 for _ in range(room - len(started)):
                     free.release()
-                for send in started:
-                    call = calls.submit(self._call_async(send))
+                made = calls.submit_all([self._call_async(send) for send in started])
+                for send, call in zip(started, made, strict=True):
                     call.add_done_callback(lambda _, send=send: recorder.put(send))
-                    in_flight.append(call)
+                in_flight.extend(made)
                 recorder.record_waiting()  # when it cannot record beside (SQLite)
         finally:
             wait(in_flight)  # every answer handed over before the last write
