@@ -152,58 +152,46 @@ class DeliveryEngine(SendAndRecord):
 
     def run_batch(self) -> BatchOutcome:
         """One batch, from claim to its last answer recorded."""
-        batch = self._claim_and_decide()
-        outcome = BatchOutcome()
-        outcome.add(batch)
-        if batch.sends:
-            self._send_and_record(batch.sends, batch.touches, outcome.counts)
-        if batch.claimed:
-            logger.info("batch of %d: %s", batch.claimed, dict(outcome.counts))
-        return outcome
+        return self._run(most=1)
 
     def run_batches(self, most: int) -> BatchOutcome:
         """Up to `most` batches back to back while each claim comes back full, each next one
         claimed and decided while the one before is being sent (lookahead.py) where a
         second connection can do it: PostgreSQL, outside a caller's transaction, calls
-        made concurrently. Elsewhere one batch, as `run_batch`."""
-        overlap = (
+        made concurrently. Elsewhere one batch, `run_batch`."""
+        if most == 1 or not self._can_decide_ahead():
+            return self.run_batch()
+        return self._run(most)
+
+    def _run(self, most: int) -> BatchOutcome:
+        batch = self._claim_and_decide()
+        outcome = BatchOutcome()
+        outcome.add(batch)
+        ahead = None
+        if batch.full and most > 1:
+            ahead = Lookahead(self._claim_and_decide, most=most - 1, stop=self.stop_event)
+        try:
+            if batch.sends or ahead is not None:
+                self._send_and_record(batch.sends, batch.touches, outcome.counts, ahead)
+        finally:
+            if ahead is not None:
+                untaken = ahead.close()
+                if untaken is not None:  # stopping: decided, never called
+                    ids = [send.delivery.pk for send in untaken.sends]
+                    self._release_uncalled(ids, ahead.counts)
+                outcome.add(ahead)
+        if ahead is not None and ahead.error is not None:
+            raise ahead.error
+        if outcome.claimed:
+            logger.info("claimed %d: %s", outcome.claimed, dict(outcome.counts))
+        return outcome
+
+    def _can_decide_ahead(self) -> bool:
+        return (
             connection.vendor == "postgresql"
             and not connection.in_atomic_block
             and self.concurrency > 1
-            and most > 1
         )
-        if not overlap:
-            return self.run_batch()
-        outcome = BatchOutcome()
-        batch = self._claim_and_decide()
-        outcome.add(batch)
-        batches = 1
-        while batch.full and not batch.sends and batches < most:  # nothing to overlap yet
-            batch = self._claim_and_decide()
-            outcome.add(batch)
-            batches += 1
-        if not batch.sends:
-            return outcome
-        if not batch.full or batches == most:
-            self._send_and_record(batch.sends, batch.touches, outcome.counts)
-            return outcome
-        ahead = Lookahead(self._claim_and_decide, most=most - batches, stop=self.stop_event)
-        try:
-            self._send_and_record(batch.sends, batch.touches, outcome.counts, ahead)
-        finally:
-            untaken = ahead.close()
-            if untaken is not None:  # stopping: decided, never called
-                self._release_uncalled([send.delivery.pk for send in untaken.sends], ahead.counts)
-            outcome.add(ahead)
-        if ahead.error is not None:
-            raise ahead.error
-        logger.info(
-            "%d batches, %d claimed: %s",
-            batches + ahead.batches,
-            outcome.claimed,
-            dict(outcome.counts),
-        )
-        return outcome
 
     def _claim_and_decide(self) -> DecidedBatch:
         now = clock.now()
