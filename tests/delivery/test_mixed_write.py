@@ -7,6 +7,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from tests.delivery.test_transports import twilio_transport
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from tests.processes import database_url
 from tests.servers import Behaviour
@@ -47,13 +48,7 @@ class StoppedAfterNoAnswer(TwilioSmsTransport):
 
 @pytest.fixture
 def engine(twilio, mailoutbox):
-    transport = StoppedAfterNoAnswer(
-        account_sid="AC" + "1" * 32,
-        auth_token="secret",
-        from_number="+13055550100",
-        api_base_url=twilio.url,
-        timeout=1,
-    )
+    transport = twilio_transport(twilio, StoppedAfterNoAnswer, status_callback_url="", timeout=1)
     # Concurrency 1: the five calls start together and are written in one write.
     engine = transport.engine = DeliveryEngine(
         batch_size=10,

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from tests.delivery.test_transports import twilio_transport
 from tests.factories import complete_job, make_business, make_campaign, make_customer
 from tests.servers import Behaviour
 from touchbase import clock as touchbase_clock
 from touchbase.customers.models import ConsentRecord, Customer, SmsSuppression
 from touchbase.delivery.backends.email import DjangoEmailTransport
-from touchbase.delivery.backends.twilio import TwilioSmsTransport
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.models import Delivery, DeliveryAttempt
 
@@ -20,13 +20,7 @@ PHONE = "+13055550142"
 
 @pytest.fixture
 def twilio_engine(twilio, mailoutbox):
-    transport = TwilioSmsTransport(
-        account_sid="AC" + "1" * 32,
-        auth_token="secret",
-        from_number="+13055550100",
-        api_base_url=twilio.url,
-        timeout=1,
-    )
+    transport = twilio_transport(twilio, status_callback_url="", timeout=1)
     return DeliveryEngine(
         batch_size=10,
         concurrency=4,

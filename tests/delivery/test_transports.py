@@ -89,7 +89,8 @@ def test_smtp_server_down_is_transient_and_safe_to_retry(rendered_email):
 SMS = OutgoingMessage(channel="sms", to="+13055550142", text="Bright Air: review us? Reply STOP")
 
 
-def twilio_transport(stand_in, **options) -> TwilioSmsTransport:
+def twilio_transport(stand_in, kind=TwilioSmsTransport, **options) -> TwilioSmsTransport:
+    """A Twilio transport (or subclass `kind`) sending to the local stand-in."""
     settings = {
         "account_sid": "AC" + "1" * 32,
         "auth_token": "secret",
@@ -98,7 +99,7 @@ def twilio_transport(stand_in, **options) -> TwilioSmsTransport:
         "api_base_url": stand_in.url,
         "timeout": 2,
     }
-    return TwilioSmsTransport(**{**settings, **options})
+    return kind(**{**settings, **options})
 
 
 def assert_one_twilio_message_request(stand_in, delivery_id: str) -> None:
