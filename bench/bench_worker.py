@@ -115,13 +115,13 @@ def naive_process(transport) -> int:
 
 
 def engine_process(engine) -> int:
-    """The engine as the worker runs it (worker.BATCHES_PER_STEP at a time) until nothing
-    is due; returns how many it sent."""
-    from touchbase.delivery.worker import BATCHES_PER_STEP
+    """The engine as the worker runs it (steps of worker.STEP_SECONDS) until nothing is due;
+    returns how many it sent."""
+    from touchbase.delivery.worker import BATCHES_PER_STEP, STEP_SECONDS
 
     done = 0
     while True:
-        outcome = engine.run_batches(BATCHES_PER_STEP)
+        outcome = engine.run_batches(BATCHES_PER_STEP, seconds=STEP_SECONDS)
         done += outcome.counts.get("sent", 0)
         if not outcome.more:
             return done

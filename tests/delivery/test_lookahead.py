@@ -114,3 +114,18 @@ def test_stopping_gives_back_the_rows_decided_ahead(provider):
     assert Delivery.objects.filter(status__in=["sending", "claimed", "uncertain"]).count() == 0
     assert Delivery.objects.filter(status="pending").count() == 40 - called
     assert outcome.counts["released"] == outcome.claimed - called
+
+
+def test_a_step_claims_no_batch_once_its_time_is_up(provider):
+    """The worker's step ends after `seconds` (its next heartbeat is due), the rest waiting
+    for the next step; within its time it goes on while claims come back full."""
+    make_due_deliveries(unthrottled_business(), 30)
+    engine = engine_for(provider(0.01), batch_size=10)
+
+    late = engine.run_batches(5, seconds=0)
+    assert (late.claimed, late.counts["sent"], late.more) == (10, 10, True)
+    assert Delivery.objects.filter(status="pending").count() == 20
+
+    in_time = engine.run_batches(5, seconds=60)
+    assert (in_time.claimed, in_time.counts["sent"], in_time.more) == (20, 20, False)
+    assert Delivery.objects.filter(status="pending").count() == 0

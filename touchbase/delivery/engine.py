@@ -31,6 +31,7 @@ import operator
 import os
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -154,22 +155,24 @@ class DeliveryEngine(SendAndRecord):
         """One batch, from claim to its last answer recorded."""
         return self._run(most=1)
 
-    def run_batches(self, most: int) -> BatchOutcome:
-        """Up to `most` batches back to back while each claim comes back full, each next one
-        claimed and decided while the one before is being sent (lookahead.py) where a
-        second connection can do it: PostgreSQL, outside a caller's transaction, calls
-        made concurrently. Elsewhere one batch, `run_batch`."""
+    def run_batches(self, most: int, *, seconds: float | None = None) -> BatchOutcome:
+        """Up to `most` batches back to back while each claim comes back full, and none
+        claimed after `seconds`, each next one claimed and decided while the one before is
+        being sent (lookahead.py) where a second connection can do it: PostgreSQL, outside a
+        caller's transaction, calls made concurrently. Elsewhere one batch, `run_batch`."""
         if most == 1 or not self._can_decide_ahead():
             return self.run_batch()
-        return self._run(most)
+        return self._run(most, None if seconds is None else time.monotonic() + seconds)
 
-    def _run(self, most: int) -> BatchOutcome:
+    def _run(self, most: int, until: float | None = None) -> BatchOutcome:
         batch = self._claim_and_decide()
         outcome = BatchOutcome()
         outcome.add(batch)
         ahead = None
         if batch.full and most > 1:
-            ahead = Lookahead(self._claim_and_decide, most=most - 1, stop=self.stop_event)
+            ahead = Lookahead(
+                self._claim_and_decide, most=most - 1, until=until, stop=self.stop_event
+            )
         try:
             if batch.sends or ahead is not None:
                 self._send_and_record(batch.sends, batch.touches, outcome.counts, ahead)

@@ -19,6 +19,7 @@ ran one after the other.
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,11 +41,20 @@ class DecidedBatch:
 
 
 class Lookahead:
-    def __init__(self, decide: Callable[[], DecidedBatch], *, most: int, stop: threading.Event):
+    def __init__(
+        self,
+        decide: Callable[[], DecidedBatch],
+        *,
+        most: int,
+        stop: threading.Event,
+        until: float | None = None,
+    ):
         """`decide()` claims and decides one batch (on this object's thread and connection);
-        at most `most` batches, none once `stop` is set or a batch comes back not full."""
-        self.decide, self.most, self.stop = decide, most, stop
-        self.claimed, self.counts, self.batches, self.full = 0, Counter(), 0, False
+        at most `most` batches, none once `stop` is set, a batch comes back not full or the
+        monotonic clock passes `until`."""
+        self.decide, self.most, self.stop, self.until = decide, most, stop, until
+        self.claimed, self.counts, self.batches = 0, Counter(), 0
+        self.full = True  # made after a full claim: until it claims, more may be due
         self.error: Exception | None = None
         self.ready: DecidedBatch | None = None
         self.wanted = self.deciding = self.finished = self.closing = False
@@ -113,5 +123,6 @@ class Lookahead:
             while not self.wanted and not self.closing:
                 self.changed.wait()
             self.wanted = False
-            self.deciding = not self.closing and not self.stop.is_set()
+            late = self.until is not None and time.monotonic() >= self.until
+            self.deciding = not (self.closing or self.stop.is_set() or late)
             return self.deciding

@@ -6,7 +6,9 @@ it. Both make the same request and map every answer and failure onto the same ou
 """
 
 import asyncio
+import logging
 from datetime import datetime
+from urllib.parse import urlencode
 
 import aiohttp
 import requests
@@ -40,13 +42,16 @@ class RebasedHttpClient(TwilioHttpClient):
 class AsyncRebasedHttpClient(AsyncTwilioHttpClient):
     """The SDK's aiohttp client with the sync client's timeouts (connect and each read,
     not the whole call), a pool as large as the calls in flight, proxies from the
-    environment ignored (as `trust_env=False`), and an optional other base URL."""
+    environment ignored (as `trust_env=False`), and an optional other base URL. The form is
+    sent as the bytes `requests` would send (aiohttp's FormData cost a third of a call's
+    CPU in the engine), and the request is logged only when the SDK's logger would show it."""
 
     def __init__(self, base_url: str, *, timeout: float, pool_size: int):
         super().__init__(pool_connections=False, timeout=timeout)
         self.base_url = base_url.rstrip("/")
         self.pool_size = pool_size
         self.session: aiohttp.ClientSession | None = None
+        self.timeouts = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
 
     async def request(self, method, url, params=None, data=None, headers=None, auth=None,
                       timeout=None, allow_redirects=False) -> Response:  # fmt: skip
@@ -57,21 +62,30 @@ class AsyncRebasedHttpClient(AsyncTwilioHttpClient):
             self.session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.pool_size)
             )
-        seconds = timeout or self.timeout
+        headers = dict(headers or {})
         if auth:
-            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(*auth)}
+            headers["Authorization"] = aiohttp.encode_basic_auth(*auth)
+        if isinstance(data, dict):  # the SDK's Content-Type says form-urlencoded already
+            data = urlencode(data, doseq=True).encode()
         kwargs = {
             "method": method.upper(),
             "url": url,
             "params": params,
             "data": data,
             "headers": headers,
-            "timeout": aiohttp.ClientTimeout(sock_connect=seconds, sock_read=seconds),
+            "timeout": (
+                self.timeouts
+                if timeout is None
+                else aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+            ),
             "allow_redirects": allow_redirects,
         }
-        self.log_request(kwargs)
+        logged = self.logger.isEnabledFor(logging.INFO)
+        if logged:
+            self.log_request(kwargs)
         async with self.session.request(**kwargs) as response:
-            self.log_response(response.status, response)
+            if logged:
+                self.log_response(response.status, response)
             return Response(response.status, await response.text(), response.headers)
 
     async def close(self) -> None:
