@@ -4,7 +4,9 @@ the one before, and stopping gives back the rows decided ahead. PostgreSQL: the 
 has a connection of its own."""
 
 import asyncio
+import gc
 import threading
+import weakref
 
 import psycopg
 import pytest
@@ -129,3 +131,35 @@ def test_a_step_claims_no_batch_once_its_time_is_up(provider):
     in_time = engine.run_batches(5, seconds=60)
     assert (in_time.claimed, in_time.counts["sent"], in_time.more) == (20, 20, False)
     assert Delivery.objects.filter(status="pending").count() == 0
+
+
+class WatchedEngine(DeliveryEngine):
+    """Keeps a weak reference to every call it starts, and counts, as its 50th call starts,
+    how many of the second batch's are still held in memory."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.started: list[weakref.ref] = []
+        self.second_batch_held: int | None = None
+
+    def _start(self, sends):
+        started = super()._start(sends)
+        self.started.extend(weakref.ref(send) for send in started)
+        if len(self.started) >= 50 and self.second_batch_held is None:
+            gc.collect()
+            self.second_batch_held = sum(ref() is not None for ref in self.started[10:20])
+        return started
+
+
+def test_a_long_step_lets_go_of_the_calls_it_has_recorded(provider):
+    """A step runs batches for seconds: what it holds must not grow with them (the
+    worker's peak memory, bench_worker.py)."""
+    make_due_deliveries(unthrottled_business(), 60)
+    engine = WatchedEngine(
+        batch_size=10, concurrency=4, owner="lookahead", transports={"sms": provider(0.005)}
+    )
+
+    outcome = engine.run_batches(10)
+
+    assert (outcome.claimed, outcome.counts["sent"]) == (60, 60)
+    assert engine.second_batch_held == 0

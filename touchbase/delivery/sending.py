@@ -117,6 +117,8 @@ class SendAndRecord(Recording):
                 for send, call in zip(started, made, strict=True):
                     call.add_done_callback(lambda _, send=send: recorder.put(send))
                 in_flight.extend(made)
+                if len(in_flight) > 2 * self.concurrency:  # a step's answered calls, let go
+                    in_flight = [call for call in in_flight if not call.done()]
                 recorder.record_waiting()  # when it cannot record beside (SQLite)
         finally:
             wait(in_flight)  # every answer handed over before the last write
