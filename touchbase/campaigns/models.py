@@ -6,6 +6,7 @@ from django.db.models import Q
 from touchbase.channels import Channel
 from touchbase.customers.models import Customer
 from touchbase.jobs.models import Job
+from touchbase.loading import FastLoad
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
 
@@ -195,7 +196,7 @@ class StopReason(models.TextChoices):
     JOB_DELETED = "job_deleted", "Job deleted"
 
 
-class Enrollment(models.Model):
+class Enrollment(FastLoad, models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="enrollments")
     # SET_NULL: a finished campaign may be deleted, its enrollment history stays.
     campaign = models.ForeignKey(

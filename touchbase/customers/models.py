@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from touchbase.languages import Language
+from touchbase.loading import FastLoad
 from touchbase.tenancy.models import Business
 from touchbase.validation import validate_time_zone
 
@@ -29,7 +30,7 @@ class PhoneUnusable(models.TextChoices):
     UNKNOWN_HANDSET = "unknown_handset", "Unknown handset"
 
 
-class Customer(models.Model):
+class Customer(FastLoad, models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="customers")
     name = models.CharField(max_length=200)
     email = models.EmailField(blank=True)

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from touchbase.campaigns.models import MAX_TOUCHES, Enrollment
 from touchbase.channels import Channel
+from touchbase.loading import FastLoad
 from touchbase.tenancy.models import Business
 
 
@@ -34,7 +35,7 @@ class DeliveryStatus(models.TextChoices):
 UNCLAIMED_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
 
 
-class Delivery(models.Model):
+class Delivery(FastLoad, models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="deliveries")
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="deliveries")
     position = models.PositiveSmallIntegerField()

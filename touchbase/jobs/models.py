@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from touchbase.customers.models import Customer
+from touchbase.loading import FastLoad
 from touchbase.service_types import ServiceType
 from touchbase.tenancy.models import Business
 
@@ -22,7 +23,7 @@ class EnrollmentOutcome(models.TextChoices):
     FAILED = "failed", "Enrollment failed"
 
 
-class Job(models.Model):
+class Job(FastLoad, models.Model):
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="jobs")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="jobs")
     service_type = models.CharField(max_length=30, choices=ServiceType.choices)
