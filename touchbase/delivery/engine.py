@@ -17,8 +17,8 @@
    threads free up, each committed as started just before it is made; outcomes are written
    in small transactions retried through a lost database connection.
 
-The worker runs a few batches back to back (`run_batches`), each next one claimed and
-decided while the one before is being sent (lookahead.py).
+The worker runs batches back to back for a few seconds (`run_batches`), each next one
+claimed and decided while the one before is being sent (lookahead.py).
 
 Guarantee: at most once per touch. A worker that dies leaves `uncertain` (via the reaper)
 only the calls it had started and not yet recorded; the rows it claimed or decided but never
