@@ -43,8 +43,9 @@ class AsyncRebasedHttpClient(AsyncTwilioHttpClient):
     """The SDK's aiohttp client with the sync client's timeouts (connect and each read,
     not the whole call), a pool as large as the calls in flight, proxies from the
     environment ignored (as `trust_env=False`), and an optional other base URL. The form is
-    sent as the bytes `requests` would send (aiohttp's FormData cost a third of a call's
-    CPU in the engine), and the request is logged only when the SDK's logger would show it."""
+    sent as the bytes `requests` would send (aiohttp's FormData builds the same bytes with
+    ~12 µs more of CPU a call), and the request is logged only when the SDK's logger would
+    show it."""
 
     def __init__(self, base_url: str, *, timeout: float, pool_size: int):
         super().__init__(pool_connections=False, timeout=timeout)
@@ -74,9 +75,9 @@ class AsyncRebasedHttpClient(AsyncTwilioHttpClient):
             "data": data,
             "headers": headers,
             "timeout": (
-                self.timeouts
-                if timeout is None
-                else aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+                aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+                if timeout
+                else self.timeouts
             ),
             "allow_redirects": allow_redirects,
         }
