@@ -10,10 +10,15 @@ import weakref
 
 import psycopg
 import pytest
+from django.db import connection
 
 from tests.bulk import make_due_deliveries, unthrottled_business
 from tests.processes import database_url
+from touchbase.campaigns.enrollment import stop_enrollment
+from touchbase.campaigns.models import Enrollment, MessageTemplate
+from touchbase.campaigns.services import TouchSpec, create_campaign
 from touchbase.customers.models import Customer
+from touchbase.customers.services import record_sms_opt_out
 from touchbase.delivery.backends.sms import MemorySmsTransport
 from touchbase.delivery.engine import DeliveryEngine
 from touchbase.delivery.models import Delivery
@@ -60,10 +65,10 @@ def provider(sms_outbox):
         made.database.close()
 
 
-def engine_for(transport, *, batch_size: int, stop=None) -> DeliveryEngine:
+def engine_for(transport, *, batch_size: int, stop=None, concurrency: int = 4) -> DeliveryEngine:
     return DeliveryEngine(
         batch_size=batch_size,
-        concurrency=4,
+        concurrency=concurrency,
         owner="lookahead",
         transports={"sms": transport},
         stop_event=stop,
@@ -163,3 +168,106 @@ def test_a_long_step_lets_go_of_the_calls_it_has_recorded(provider):
 
     assert (outcome.claimed, outcome.counts["sent"]) == (60, 60)
     assert engine.second_batch_held == 0
+
+
+class TakesBackWhileWaiting(SlowProvider):
+    """On its first call, once the next batch is decided and waiting for a slot, runs
+    `take_back` (a stop or an opt-out, as the web app or an inbound reply would) on its
+    own thread and database connection; then answers like the others."""
+
+    def __init__(self, delay: float, take_back):
+        super().__init__(delay)
+        self.take_back, self.taken = take_back, False
+
+    async def send_async(self, message, *, idempotency_key):
+        if not self.taken:
+            self.taken = True
+            for _ in range(500):
+                if self.database.execute(DECIDED_NOT_STARTED).fetchone()[0] >= 2:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(self.run_take_back)
+        return await super().send_async(message, idempotency_key=idempotency_key)
+
+    def run_take_back(self):
+        try:
+            self.take_back()
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def phones_texted() -> list[str]:
+    return [message.to for message in MemorySmsTransport.outbox]
+
+
+def test_a_stop_reaches_a_text_decided_but_not_yet_called(sms_outbox):
+    """Rows 3-4 are decided while rows 1-2 hold both slots (concurrency 2); the owner
+    stops row 3's sequence meanwhile: it is cancelled and never texted."""
+    ids = make_due_deliveries(unthrottled_business(), 4)
+    third = Delivery.objects.select_related("enrollment__customer").get(pk=ids[2])
+    provider = TakesBackWhileWaiting(
+        0.2, lambda: stop_enrollment(enrollment=Enrollment.objects.get(pk=third.enrollment_id))
+    )
+    try:
+        outcome = engine_for(provider, batch_size=2, concurrency=2).run_batches(5)
+    finally:
+        provider.database.close()
+
+    assert outcome.counts["sent"] == 3
+    assert third.enrollment.customer.phone not in phones_texted()
+    stopped = Delivery.objects.get(pk=ids[2])
+    assert (stopped.status, stopped.skip_reason, stopped.sent_at) == (
+        "cancelled",
+        "owner_stopped",
+        None,
+    )
+    assert Delivery.objects.filter(status="sent").count() == 3
+
+
+def test_an_sms_opt_out_reaches_a_text_decided_but_not_yet_called(sms_outbox):
+    """The same, with STOP from row 3's customer while an email touch still follows: the
+    sequence goes on, the decided text goes back to be decided again and is skipped."""
+    business = unthrottled_business()
+    create_campaign(
+        business=business,
+        name="Bulk sms",  # the campaign make_due_deliveries enrolls into
+        service_type="other",
+        touches=[
+            TouchSpec("sms", 1, MessageTemplate.objects.get(system_key="sms_request")),
+            TouchSpec("email", 48, MessageTemplate.objects.get(system_key="email_request")),
+        ],
+    )
+    ids = make_due_deliveries(business, 4)
+    third = Delivery.objects.select_related("enrollment__customer").get(pk=ids[2])
+    customer = third.enrollment.customer
+    provider = TakesBackWhileWaiting(
+        0.2, lambda: record_sms_opt_out(customer=customer, source="keyword")
+    )
+    engine = engine_for(provider, batch_size=2, concurrency=2)
+    try:
+        engine.run_batches(5)
+        engine.run_batches(5)  # what went back to `pending` meanwhile
+    finally:
+        provider.database.close()
+
+    assert customer.phone not in phones_texted()
+    skipped = Delivery.objects.get(pk=ids[2])
+    assert (skipped.status, skipped.skip_reason, skipped.sent_at) == (
+        "skipped",
+        "sms_opted_out",
+        None,
+    )
+    assert Delivery.objects.get(enrollment_id=third.enrollment_id, position=2).status == "pending"
+    assert Delivery.objects.filter(status="sent").count() == 3
+
+
+def test_a_decided_row_is_started_once_however_many_sends_wait_for_it(sms_outbox):
+    """A row taken back and decided again while its first send still waits has two sends
+    in the queue: the start step commits only the first (the other is never called)."""
+    make_due_deliveries(unthrottled_business(), 1)
+    engine = engine_for(MemorySmsTransport(), batch_size=1)
+    batch = engine._claim_and_decide()
+    (send,) = batch.sends
+
+    assert engine._start([send]) == [send]
+    assert engine._start([send]) == []

@@ -20,7 +20,12 @@ from touchbase.campaigns.models import (
     Touch,
 )
 from touchbase.customers.models import Customer
-from touchbase.delivery.models import UNCLAIMED_STATUSES, Delivery, DeliveryStatus
+from touchbase.delivery.models import (
+    NOT_YET_CALLED,
+    UNCLAIMED_STATUSES,
+    Delivery,
+    DeliveryStatus,
+)
 from touchbase.jobs.models import EnrollmentOutcome, Job, JobStatus
 from touchbase.tenancy.models import Business
 from touchbase.webhooks.events import emit_enrollment_events
@@ -302,9 +307,11 @@ def _enroll(
 
 
 def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -> int:
-    """Stop every live enrollment of `enrollments` and cancel their not-yet-claimed
-    deliveries. A delivery a worker already holds is cancelled by the worker when it sees
-    the enrollment stopped. Returns how many enrollments were stopped."""
+    """Stop every live enrollment of `enrollments` and cancel their deliveries not yet
+    claimed, and those a worker decided but has not called yet (it starts a call only
+    while its row is still `sending` and not started). One a worker is deciding is
+    cancelled by the worker when it sees the enrollment stopped. Returns how many
+    enrollments were stopped."""
     now = clock.now()
     with transaction.atomic():
         ids = list(
@@ -315,8 +322,14 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
         Enrollment.objects.filter(pk__in=ids).update(
             status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=now
         )
-        Delivery.objects.filter(enrollment_id__in=ids, status__in=UNCLAIMED_STATUSES).update(
-            status=DeliveryStatus.CANCELLED, skip_reason=reason, updated_at=now
+        Delivery.objects.filter(
+            Q(status__in=UNCLAIMED_STATUSES) | NOT_YET_CALLED, enrollment_id__in=ids
+        ).update(
+            status=DeliveryStatus.CANCELLED,
+            skip_reason=reason,
+            lease_owner="",
+            lease_expires_at=None,
+            updated_at=now,
         )
         emit_enrollment_events(ids, "enrollment.stopped", reason=str(reason))
     return len(ids)
@@ -345,14 +358,26 @@ def remaining_channels(enrollment: Enrollment) -> set[str]:
 def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
     """After a customer became unreachable on a channel (STOP, unsubscribe, complaint):
     stop their live enrollment with `reason` when no remaining touch can reach them;
-    otherwise leave it running and the worker skips the blocked touches. Returns how many
-    enrollments were stopped (0 or 1)."""
+    otherwise leave it running and the worker skips the blocked touches, those it had
+    decided but not called yet included: they go back to `pending` and are decided again.
+    Returns how many enrollments were stopped (0 or 1)."""
     from touchbase.customers.reachability import channel_block
 
     stopped = 0
     for enrollment in customer.enrollments.filter(
         status__in=LIVE_ENROLLMENT_STATUSES
     ).select_related("campaign"):
-        if all(channel_block(customer, channel) for channel in remaining_channels(enrollment)):
+        remaining = remaining_channels(enrollment)
+        blocked = {channel for channel in remaining if channel_block(customer, channel)}
+        if blocked == remaining:
             stopped += stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
+        else:
+            Delivery.objects.filter(
+                NOT_YET_CALLED, enrollment=enrollment, channel__in=blocked
+            ).update(
+                status=DeliveryStatus.PENDING,
+                lease_owner="",
+                lease_expires_at=None,
+                updated_at=clock.now(),
+            )
     return stopped

@@ -33,6 +33,10 @@ class DeliveryStatus(models.TextChoices):
 # States in which a delivery has not yet been handed to a worker: stopping an enrollment
 # cancels these at once.
 UNCLAIMED_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.HELD)
+# Decided and waiting for its call: the worker commits `sent_at` just before the call, and
+# only while the row is still `sending` and not yet started, so a row taken back from this
+# state (a stop, an opt-out, the reaper) is never called.
+NOT_YET_CALLED = Q(status=DeliveryStatus.SENDING, sent_at__isnull=True)
 
 
 class Delivery(FastLoad, models.Model):

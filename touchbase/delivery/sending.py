@@ -185,9 +185,11 @@ class SendAndRecord(Recording):
         return SendError(f"{type(exc).__name__}: {exc}", unknown_outcome=True, code=INTERNAL_ERROR)
 
     def _start(self, sends: list[OutgoingSend]) -> list[OutgoingSend]:
-        """Mark calls as started (`sent_at`) while the rows are still ours, and renew their
-        lease from now: from then on a dead worker's row becomes `uncertain`, so it must not
-        expire while its call is made. Before, the reaper may safely release it."""
+        """Mark calls as started (`sent_at`) while the rows are still ours and not started,
+        and renew their lease from now: from then on a dead worker's row becomes
+        `uncertain`, so it must not expire while its call is made. Before, the reaper may
+        safely release it, and a stop or an opt-out may take it back (NOT_YET_CALLED): a
+        row taken back and decided again is started once, whichever send of it comes first."""
         if not sends:
             return []
         now = clock.now()
@@ -196,7 +198,8 @@ class SendAndRecord(Recording):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Delivery._meta.db_table} SET sent_at = %s, lease_expires_at = %s"
-                f" WHERE {listed} AND status = %s AND lease_owner = %s RETURNING id",
+                f" WHERE {listed} AND status = %s AND lease_owner = %s AND sent_at IS NULL"
+                " RETURNING id",
                 [adapt(now), adapt(now + self.lease), *ids, DeliveryStatus.SENDING, self.owner],
             )
             ours = {row[0] for row in cursor.fetchall()}
