@@ -319,9 +319,9 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
         )
         if not ids:
             return 0
-        Enrollment.objects.filter(pk__in=ids).update(
-            status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=now
-        )
+        # The rows before their enrollments, in the worker's order (it locks a row by
+        # claiming it, then the row's enrollment to decide it): a row being decided makes
+        # this wait for the decision, then it is taken back here.
         Delivery.objects.filter(
             Q(status__in=UNCLAIMED_STATUSES) | NOT_YET_CALLED, enrollment_id__in=ids
         ).update(
@@ -330,6 +330,9 @@ def stop_enrollments(enrollments: QuerySet[Enrollment], *, reason: StopReason) -
             lease_owner="",
             lease_expires_at=None,
             updated_at=now,
+        )
+        Enrollment.objects.filter(pk__in=ids).update(
+            status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=now
         )
         emit_enrollment_events(ids, "enrollment.stopped", reason=str(reason))
     return len(ids)
