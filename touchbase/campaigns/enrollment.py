@@ -20,6 +20,7 @@ from touchbase.campaigns.models import (
     Touch,
 )
 from touchbase.customers.models import Customer
+from touchbase.delivery.claiming import give_back
 from touchbase.delivery.models import (
     NOT_YET_CALLED,
     UNCLAIMED_STATUSES,
@@ -375,12 +376,8 @@ def stop_if_unreachable(*, customer: Customer, reason: StopReason) -> int:
         if blocked == remaining:
             stopped += stop_enrollments(Enrollment.objects.filter(pk=enrollment.pk), reason=reason)
         else:
-            Delivery.objects.filter(
-                NOT_YET_CALLED, enrollment=enrollment, channel__in=blocked
-            ).update(
-                status=DeliveryStatus.PENDING,
-                lease_owner="",
-                lease_expires_at=None,
-                updated_at=clock.now(),
+            give_back(
+                Delivery.objects.filter(NOT_YET_CALLED, enrollment=enrollment, channel__in=blocked),
+                now=clock.now(),
             )
     return stopped

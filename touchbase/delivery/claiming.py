@@ -12,6 +12,7 @@ the cost of a claim depends on the batch size, not on the size of the table.
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from touchbase.delivery.models import Delivery, DeliveryStatus
 
@@ -59,11 +60,20 @@ def claim_due(*, owner: str, limit: int, lease_seconds: int, now: datetime) -> l
         return [row[0] for row in cursor.fetchall()]
 
 
+def give_back(deliveries: QuerySet[Delivery], *, now: datetime) -> int:
+    """Back to `pending` with the lease cleared, to be decided again: only for rows no
+    provider was called for (claimed, or decided and never started: NOT_YET_CALLED)."""
+    return deliveries.update(
+        status=DeliveryStatus.PENDING, lease_owner="", lease_expires_at=None, updated_at=now
+    )
+
+
 def release_claimed(*, owner: str, ids: list[int], now: datetime) -> int:
     """Give claimed rows back (no provider call was made for them: retrying is safe)."""
-    return Delivery.objects.filter(
-        pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=owner
-    ).update(status=DeliveryStatus.PENDING, lease_owner="", lease_expires_at=None, updated_at=now)
+    return give_back(
+        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.CLAIMED, lease_owner=owner),
+        now=now,
+    )
 
 
 def next_due_at() -> datetime | None:
@@ -88,14 +98,8 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
     from touchbase.delivery.sequencing import advance, load_touches
     from touchbase.webhooks.events import emit_delivery_events
 
-    release = {
-        "status": DeliveryStatus.PENDING,
-        "lease_owner": "",
-        "lease_expires_at": None,
-        "updated_at": now,
-    }
     expired = Delivery.objects.filter(lease_expires_at__lt=now)
-    released = expired.filter(status=DeliveryStatus.CLAIMED).update(**release)
+    released = give_back(expired.filter(status=DeliveryStatus.CLAIMED), now=now)
     with transaction.atomic():
         lost = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -105,7 +109,7 @@ def reap_expired_leases(*, now: datetime) -> tuple[int, int]:
         uncalled = [d.pk for d in lost if d.sent_at is None]
         called = [d for d in lost if d.sent_at is not None]
         if uncalled:
-            released += Delivery.objects.filter(pk__in=uncalled).update(**release)
+            released += give_back(Delivery.objects.filter(pk__in=uncalled), now=now)
         if called:
             Delivery.objects.filter(pk__in=[d.pk for d in called]).update(
                 status=DeliveryStatus.UNCERTAIN,

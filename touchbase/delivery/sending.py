@@ -21,8 +21,9 @@ from touchbase import clock
 from touchbase.bulk_reads import among, among_sql
 from touchbase.delivery.backends.base import SendError
 from touchbase.delivery.calls import ProviderCalls
+from touchbase.delivery.claiming import give_back
 from touchbase.delivery.lookahead import Lookahead
-from touchbase.delivery.models import Delivery, DeliveryStatus
+from touchbase.delivery.models import NOT_YET_CALLED, Delivery, DeliveryStatus
 from touchbase.delivery.recorder import RECORD_EVERY, AnswerRecorder
 from touchbase.delivery.recording import INTERNAL_ERROR, OutgoingSend, Recording
 from touchbase.delivery.resilience import CONNECTION_ERRORS, retry_database
@@ -211,16 +212,11 @@ class SendAndRecord(Recording):
     def _release_uncalled(self, ids: list[int], counts: Counter) -> None:
         try:
             counts["released"] += retry_database(
-                lambda: Delivery.objects.filter(
-                    among("pk", ids),
-                    status=DeliveryStatus.SENDING,
-                    lease_owner=self.owner,
-                    sent_at__isnull=True,
-                ).update(
-                    status=DeliveryStatus.PENDING,
-                    lease_owner="",
-                    lease_expires_at=None,
-                    updated_at=clock.now(),
+                lambda: give_back(
+                    Delivery.objects.filter(
+                        NOT_YET_CALLED, among("pk", ids), lease_owner=self.owner
+                    ),
+                    now=clock.now(),
                 ),
                 what="releasing uncalled deliveries",
             )
